@@ -1,0 +1,10 @@
+"""Functional math of the twins: each forward with its backward beside it.
+
+One file per torch.nn category, like torch/nn/functional.py split up.
+"""
+
+from .activation import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403

@@ -1,0 +1,14 @@
+"""NumPy twins of torch.nn classes, named exactly as torch names them.
+
+Each category file mirrors torch/nn/modules/<category>.py and lists its classes in
+``__all__``; this package re-exports them all.
+"""
+
+from .module import Module, Parameter  # noqa: F401
+from .activation import *  # noqa: F401,F403
+from .batchnorm import *  # noqa: F401,F403
+from .container import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from .flatten import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403

@@ -1,0 +1,262 @@
+"""Run one Case on the twin and on torch and compare.
+
+Every result is a dict of *labelled arrays* (``output``, ``grad input[0]``,
+``grad weight``, ``state running_var``, ...), so outputs, gradients and buffers
+are judged by one mechanism, and the float64 oracle (torch in float64 on the
+upcast case, run only when something fails) fills in the same labels.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+import numpy as np
+
+from .case import Case, strided
+from .compare import Comparison, compare
+from .impl import Impl
+
+__all__ = ["NotImplementedByImpl", "CatalogError", "Pair", "build_pair", "forward_arrays", "gradient_arrays",
+           "judge", "copy_args", "is_float_array", "cotangents_for", "rng_for"]
+
+
+class NotImplementedByImpl(Exception):
+    """The package under test has no class of this name."""
+
+
+class CatalogError(AssertionError):
+    """torch itself rejected a drawn case: the catalog's strategy is wrong, not the twin."""
+
+
+def rng_for(seed: int, stream: int) -> np.random.Generator:
+    """Independent, reproducible NumPy streams per case: 0 state, 1 cotangents, 2 steps."""
+    return np.random.default_rng([seed, stream])
+
+
+def is_float_array(x) -> bool:
+    return isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating)
+
+
+def copy_args(x):
+    """Fresh copies with the same layout (a non-contiguous array stays non-contiguous),
+    so in-place twins and torch modules each mutate their own copy."""
+    if isinstance(x, np.ndarray):
+        return x.copy() if x.flags.c_contiguous or x.size <= 1 else strided(x.copy())
+    if isinstance(x, (tuple, list)):
+        return type(x)(copy_args(v) for v in x)
+    if isinstance(x, dict):
+        return {k: copy_args(v) for k, v in x.items()}
+    return x
+
+
+def _flatten(tree):
+    if isinstance(tree, (tuple, list)):
+        return [leaf for item in tree for leaf in _flatten(item)]
+    return [tree]
+
+
+def _upcast(x):
+    if is_float_array(x):
+        return copy_args(x).astype(np.float64) if x.flags.c_contiguous else strided(x.astype(np.float64))
+    if isinstance(x, (tuple, list)):
+        return type(x)(_upcast(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _upcast(v) for k, v in x.items()}
+    return x
+
+
+class Pair:
+    """The twin and the torch module for one case, holding the same state."""
+
+    def __init__(self, entry, case: Case, impl: Impl, device: str | None = None):
+        from reference import TORCH_DTYPES, TorchModule
+        import torch
+
+        if not impl.has(entry.name):
+            raise NotImplementedByImpl(f"{impl.name} does not implement {entry.name}")
+        self.entry, self.case, self.impl = entry, case, impl
+        device = device or case.device
+        try:
+            tm = entry.build(torch.nn, case.kwargs, {"dtype": TORCH_DTYPES[case.dtype], "device": device}, "torch")
+        except Exception as e:
+            raise CatalogError(f"torch.nn.{entry.name}(**{case.kwargs!r}) raised {type(e).__name__}: {e}; "
+                               "the catalog drew an invalid configuration") from e
+        self.torch = TorchModule(tm, device, case.dtype)
+        torch_state = self.torch.state_dict()
+        try:
+            self.twin = entry.build(impl.nn, case.kwargs, {"dtype": np.dtype(case.dtype)}, "twin")
+            twin_state = self.twin.state_dict()
+        except Exception as e:
+            e.add_note(f"while building the twin {impl.name}.nn.{entry.name}(**{case.kwargs!r})")
+            raise
+        self.state_comparisons = _compare_state_layout(torch_state, twin_state)
+        self.state = entry.draw_state(torch_state, self.torch.parameter_names(), rng_for(case.seed, 0))
+        self.torch.load_state(self.state)
+        self.twin.load_state_dict({k: v.copy() for k, v in self.state.items()})
+        self.set_mode(case.mode)
+
+    def set_mode(self, mode: str) -> None:
+        self.torch.set_mode(mode)
+        self.twin.train(mode == "train")
+
+    def inject_torch_noise(self, args) -> None:
+        """For a random module in training: read torch's noise for this seed and inject it into the twin."""
+        from reference import to_torch
+
+        if not (self.entry.random and self.twin.training):
+            return
+        noise = self.entry.noise(self.torch.module, to_torch(copy_args(args), self.torch.device), self.case.seed)
+        if noise:
+            self.twin.inject_noise(**noise)
+
+
+def _compare_state_layout(torch_state, twin_state) -> list[Comparison]:
+    """The twin's state_dict must have torch's keys, shapes and dtypes."""
+    from .compare import Tolerance
+
+    tol = Tolerance(0, 0, "state layout is exact")
+    out = []
+    for key in sorted(set(torch_state) | set(twin_state)):
+        t, w = torch_state.get(key), twin_state.get(key)
+        if t is None or w is None:
+            side = "twin" if t is None else "torch"
+            out.append(Comparison(f"state key {key!r}", False, tol, problem=f"only the {side}'s state_dict has this key"))
+            continue
+        t, w = np.asarray(t), np.asarray(w)
+        if t.shape != w.shape or t.dtype != w.dtype:
+            out.append(Comparison(f"state key {key!r}", False, tol,
+                                  problem=f"twin has {w.dtype}{list(w.shape)}, torch {t.dtype}{list(t.shape)}"))
+    return out
+
+
+def build_pair(entry, case: Case, impl: Impl) -> Pair:
+    return Pair(entry, case, impl)
+
+
+def _run_twin(fn, what: str, entry_name: str):
+    """Call into the twin; an unexpected exception becomes an assertion that names it."""
+    try:
+        return fn()
+    except Exception as e:
+        tb = traceback.extract_tb(e.__traceback__)[-1]
+        raise AssertionError(
+            f"the twin's {what} raised {type(e).__name__}: {e} (at {tb.filename}:{tb.lineno}) on a case torch accepts"
+        ) from e
+
+
+def _run_torch(fn, entry_name: str):
+    try:
+        return fn()
+    except Exception as e:
+        raise CatalogError(f"torch.nn.{entry_name} raised {type(e).__name__}: {e} on a drawn case; "
+                           "the catalog's input strategy is wrong") from e
+
+
+def forward_arrays(pair: Pair) -> tuple[dict, dict]:
+    """Forward on both sides: outputs, inputs after the call (in-place behaviour),
+    and buffers after the call. Returns (twin, torch) labelled arrays."""
+    case, entry = pair.case, pair.entry
+    torch_args, twin_args = copy_args(case.args), copy_args(case.args)
+    from reference import to_numpy, to_torch
+    import torch
+
+    targs = to_torch(torch_args, pair.torch.device)
+    tkw = to_torch(copy_args(case.fkwargs), pair.torch.device)
+
+    def torch_forward():
+        torch.manual_seed(case.seed)
+        with torch.no_grad():
+            return pair.torch.module(*targs, **tkw)
+
+    tout = to_numpy(_run_torch(torch_forward, entry.name))
+    pair.inject_torch_noise(case.args)
+    wout = _run_twin(lambda: pair.twin(*twin_args, **copy_args(case.fkwargs)), "forward", entry.name)
+    torch_res, twin_res = _label_outputs(tout), _label_outputs(wout)
+    for i, (ta, wa) in enumerate(zip(to_numpy(targs), twin_args)):
+        if isinstance(ta, np.ndarray):
+            torch_res[f"input[{i}] after forward"], twin_res[f"input[{i}] after forward"] = ta, wa
+    tstate, wstate = pair.torch.state_dict(), pair.twin.state_dict()
+    for key in entry.buffer_keys(tstate, pair.torch.parameter_names()):
+        torch_res[f"buffer {key}"], twin_res[f"buffer {key}"] = tstate[key], wstate.get(key)
+    return twin_res, torch_res
+
+
+def _label_outputs(out) -> dict:
+    leaves = _flatten(out)
+    if len(leaves) == 1:
+        return {"output": leaves[0]}
+    return {f"output[{i}]": leaf for i, leaf in enumerate(leaves)}
+
+
+def cotangents_for(seed: int):
+    """A random standard-normal cotangent per float output (never just ones)."""
+    rng = rng_for(seed, 1)
+
+    def draw(outputs):
+        return [rng.standard_normal(np.shape(o)).astype(o.dtype) if is_float_array(o) else None for o in outputs]
+
+    return draw
+
+
+def gradient_arrays(pair: Pair) -> tuple[dict, dict]:
+    """Backward on both sides with the same random cotangent. Returns (twin, torch)
+    labelled gradients of every differentiable input and every parameter."""
+    case, entry = pair.case, pair.entry
+    differentiable = [is_float_array(x) and i not in entry.nondiff_inputs for i, x in enumerate(case.args)]
+    outs, cots, tgrads, tpgrads = _run_torch(
+        lambda: pair.torch.vjp(copy_args(case.args), copy_args(case.fkwargs), cotangents_for(case.seed), differentiable,
+                                 seed=case.seed, inplace=bool(case.kwargs.get("inplace"))),
+        entry.name)
+    pair.inject_torch_noise(case.args)
+    wgrads, wpgrads = _run_twin(lambda: pair.impl.vjp(pair.twin, copy_args(case.args), cots, **copy_args(case.fkwargs)),
+                                "vjp", entry.name)
+    torch_res, twin_res = {}, {}
+    for i, diff in enumerate(differentiable):
+        if diff:
+            torch_res[f"grad input[{i}]"] = tgrads[i]
+            twin_res[f"grad input[{i}]"] = wgrads[i] if i < len(wgrads) else None
+    for name, g in tpgrads.items():
+        torch_res[f"grad {name}"] = g
+        twin_res[f"grad {name}"] = wpgrads.get(name)
+    return twin_res, torch_res
+
+
+def oracle_case(case: Case) -> Case:
+    from dataclasses import replace
+
+    return replace(case, args=_upcast(case.args), fkwargs=_upcast(case.fkwargs), dtype="float64", device="cpu")
+
+
+def oracle_arrays(entry, case: Case, impl: Impl, kind: str, state: dict) -> dict | None:
+    """torch in float64 on the upcast case (same state, same cotangent), labelled
+    like the check's arrays. None where no oracle applies (random modules)."""
+    if case.dtype == "float64" or entry.random:
+        return None
+    from reference import TorchModule, to_torch
+    import torch
+
+    ocase = oracle_case(case)
+    try:
+        tm = TorchModule(entry.build(torch.nn, case.kwargs, {"dtype": torch.float64, "device": "cpu"}, "torch"), "cpu", "float64")
+        tm.load_state({k: (v.astype(np.float64) if is_float_array(v) else v) for k, v in state.items()})
+        tm.set_mode(case.mode)
+        if kind == "forward":
+            return _label_outputs(tm.forward(ocase.args, ocase.fkwargs, seed=case.seed))
+        differentiable = [is_float_array(x) and i not in entry.nondiff_inputs for i, x in enumerate(ocase.args)]
+        draw32 = cotangents_for(case.seed)
+
+        def cot64(outputs):
+            return [None if c is None else c.astype(np.float64) for c in draw32([o.astype(np.float32) if is_float_array(o) else o for o in outputs])]
+
+        _, _, g, pg = tm.vjp(ocase.args, ocase.fkwargs, cot64, differentiable, seed=case.seed)
+        res = {f"grad input[{i}]": gi for i, gi in enumerate(g) if gi is not None}
+        res.update({f"grad {k}": v for k, v in pg.items()})
+        return res
+    except Exception:  # the oracle is advisory; a failure to compute it must not mask the verdict
+        return None
+
+
+def judge(entry, case: Case, twin: dict, ref: dict, check: str, *, zero_sign: bool = False) -> list[Comparison]:
+    """Compare labelled arrays with the entry's tolerance for this check and dtype."""
+    tol = entry.tolerance(check, case.dtype)
+    return [compare(label, twin.get(label), expected, tol, zero_sign=zero_sign) for label, expected in ref.items()]

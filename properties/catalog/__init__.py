@@ -1,0 +1,28 @@
+"""The catalog: one Entry per torch.nn class, gathered from the family modules.
+
+A family module (``core``, ``activations``, ``losses``, ...) defines ``ENTRIES``
+(a list of :class:`Entry`). Classes deliberately left out are in ``scope.py``
+with a reason. Adding a family module means adding its name to ``FAMILIES``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .entry import CHECK_KINDS, LAYOUTS, Entry, Example, Inputs, Invalid  # noqa: F401
+
+FAMILIES = ("core", "activations", "losses")
+
+
+def _load() -> dict[str, Entry]:
+    catalog: dict[str, Entry] = {}
+    for family in FAMILIES:
+        module = importlib.import_module(f"{__name__}.{family}")
+        for entry in module.ENTRIES:
+            if entry.name in catalog:
+                raise ValueError(f"catalog: {entry.name} is defined twice (second time in {family})")
+            catalog[entry.name] = entry
+    return dict(sorted(catalog.items()))
+
+
+CATALOG: dict[str, Entry] = _load()

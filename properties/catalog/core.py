@@ -1,0 +1,243 @@
+"""Catalog entries: linear layers, reshapes, dropout, batch norm, containers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from ..strategies import batch_dims, float_arrays
+from .entry import Entry, Example, Inputs, Invalid
+
+_rng = np.random.default_rng
+
+
+def _normal(shape, dt, seed=0):
+    return _rng(seed).standard_normal(shape).astype(dt)
+
+
+# -- Identity -----------------------------------------------------------------------
+
+def any_float_input(kw, dt, layout):
+    shapes = {"batched": hnp.array_shapes(min_dims=1, max_dims=4, max_side=5),
+              "unbatched": st.just(()), "empty": st.just((0, 3))}[layout]
+    return shapes.flatmap(lambda s: float_arrays(s, dt)).map(lambda x: Inputs((x,)))
+
+
+IDENTITY = Entry(
+    name="Identity",
+    kwargs=st.sampled_from([{}, {"unused_argument": 3}]),  # Identity ignores any arguments
+    build_fn=lambda nn, kw, factory, side: nn.Identity(*(["positional"] if kw else []), **kw),
+    inputs=any_float_input, layouts=("batched", "unbatched", "empty"),
+    gradcheck=True,
+    bench=lambda dt: ({}, Inputs((_normal((1000, 1000), dt),))),
+)
+
+
+# -- Linear -------------------------------------------------------------------------
+
+def linear_inputs(kw, dt, layout):
+    n_in = kw["in_features"]
+    if layout == "batched":
+        lead = hnp.array_shapes(min_dims=1, max_dims=3, max_side=4)
+    else:
+        lead = batch_dims(layout)
+    return lead.flatmap(lambda b: float_arrays(b + (n_in,), dt)).map(lambda x: Inputs((x,)))
+
+
+LINEAR = Entry(
+    name="Linear",
+    kwargs=st.fixed_dictionaries(
+        {"in_features": st.integers(1, 6), "out_features": st.integers(1, 6)}, optional={"bias": st.booleans()}),
+    inputs=linear_inputs, factory_kwargs=True, layouts=("batched", "unbatched", "empty"),
+    examples=(
+        Example("bias=False", "edge", {"in_features": 3, "out_features": 2, "bias": False},
+                lambda dt: Inputs((_normal((4, 3), dt),))),
+        Example("zero-in-features", "edge", {"in_features": 0, "out_features": 2},
+                lambda dt: Inputs((np.zeros((3, 0), dt),))),
+        Example("special", "special", {"in_features": 2, "out_features": 2},
+                lambda dt: Inputs((np.array([[np.nan, 1.0], [np.inf, 0.0], [-0.0, -0.0]], dt),))),
+    ),
+    invalid=(
+        Invalid("wrong-in-features", {"in_features": 3, "out_features": 2}, lambda dt: Inputs((np.zeros((4, 5), dt),))),
+        Invalid("negative-features", {"in_features": -1, "out_features": 2}),
+        Invalid("integer-input", {"in_features": 3, "out_features": 2}, lambda dt: Inputs((np.zeros((4, 3), np.int64),))),
+    ),
+    tolerances={},
+    bench=lambda dt: ({"in_features": 512, "out_features": 512}, Inputs((_normal((256, 512), dt),))),
+)
+
+
+# -- Flatten ------------------------------------------------------------------------
+
+_FLATTEN_DIMS = st.fixed_dictionaries({}, optional={"start_dim": st.sampled_from([0, 1, 2, -2, -3]),
+                                                     "end_dim": st.sampled_from([-1, -2, 3])})
+
+
+def flatten_inputs(kw, dt, layout):
+    def valid(ndim):
+        s, e = kw.get("start_dim", 1), kw.get("end_dim", -1)
+        return -ndim <= s < ndim and -ndim <= e < ndim and s % ndim <= e % ndim
+
+    ndims = [n for n in (3, 4, 5) if valid(n)]
+    lead = (0,) if layout == "empty" else ()
+
+    def shaped(ndim):
+        return hnp.array_shapes(min_dims=ndim - len(lead), max_dims=ndim - len(lead), max_side=3).map(lambda s: lead + s)
+
+    return st.sampled_from(ndims).flatmap(shaped).flatmap(lambda s: float_arrays(s, dt)).map(lambda x: Inputs((x,)))
+
+
+FLATTEN = Entry(
+    name="Flatten", kwargs=_FLATTEN_DIMS, inputs=flatten_inputs, layouts=("batched", "empty"),
+    examples=(Example("0-d-input", "edge", {"start_dim": 0}, lambda dt: Inputs((np.array(2.5, dt),))),),
+    invalid=(Invalid("start-after-end", {"start_dim": 2, "end_dim": 1}, lambda dt: Inputs((np.zeros((2, 3, 4), dt),))),
+             Invalid("dim-out-of-range", {"start_dim": 5}, lambda dt: Inputs((np.zeros((2, 3), dt),)))),
+    bench=lambda dt: ({}, Inputs((_normal((64, 32, 32, 16), dt),))),
+)
+
+
+# -- Dropout ------------------------------------------------------------------------
+
+def dropout_keep_mask(torch_module, torch_args, seed):
+    """torch's keep-mask for ``seed``: with the same seed, shape and dtype, dropout
+    draws the same Bernoulli noise whatever the values, so applying the module to
+    ones reveals it (kept elements are nonzero)."""
+    import torch
+
+    (x,) = torch_args
+    p = torch_module.p
+    if not (0 < p < 1) or x.numel() == 0:
+        return None
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        probe = torch_module(torch.ones_like(x))
+    return {"keep": (probe != 0).cpu().numpy()}
+
+
+def hoeffding_margin(n: int, alpha: float) -> float:
+    """t with P(|mean of n Bernoulli - q| >= t) <= 2 exp(-2 n t^2) = alpha (Hoeffding)."""
+    return math.sqrt(math.log(2 / alpha) / (2 * n))
+
+
+def dropout_statistics(impl, rng):
+    """The twin's own Bernoulli draws. For p in {0.1, 0.5, 0.9}, n = 200,000:
+    the keep rate is within the Hoeffding margin of 1 - p at a two-sided
+    false-alarm rate of 1e-6 / 3 each (1e-6 for the whole test, Bonferroni);
+    kept elements equal x / (1 - p) to within float64 rounding; dropped ones are 0."""
+    n, alpha, results = 200_000, 1e-6 / 3, []
+    for p in (0.1, 0.5, 0.9):
+        m = impl.nn.Dropout(p=p)
+        m.generator = np.random.default_rng(rng.integers(2**63))
+        m.train()
+        x = rng.uniform(1.0, 2.0, n)
+        y = m(x)
+        kept = y != 0
+        rate = kept.mean()
+        margin = hoeffding_margin(n, alpha)
+        results.append((f"keep rate p={p}", abs(rate - (1 - p)) < margin,
+                        f"keep rate {rate:.5f}, expected {1 - p:.5f} +- {margin:.5f} (false-alarm rate {alpha:.1e})"))
+        scale_err = np.max(np.abs(y[kept] - x[kept] / (1 - p)) / (x[kept] / (1 - p))) if kept.any() else 0.0
+        results.append((f"scale 1/(1-p) p={p}", scale_err <= 4 * np.finfo(np.float64).eps,
+                        f"max relative error of kept values against x/(1-p): {scale_err:.3g}"))
+        results.append((f"dropped are zero p={p}", bool(np.all(y[~kept] == 0)), "dropped elements must be exactly 0"))
+    return results
+
+
+DROPOUT = Entry(
+    name="Dropout",
+    kwargs=st.fixed_dictionaries({}, optional={"p": st.one_of(st.sampled_from([0.0, 0.5, 1.0]), st.floats(0.0, 1.0)),
+                                               "inplace": st.booleans()}),
+    inputs=any_float_input, layouts=("batched", "unbatched", "empty"),
+    train_eval_differs=True, random=True, noise=dropout_keep_mask, statistical=dropout_statistics,
+    examples=(
+        Example("p=0-train-is-identity", "edge", {"p": 0.0}, lambda dt: Inputs((_normal((4, 5), dt),))),
+        Example("p=1-train-is-zero", "edge", {"p": 1.0}, lambda dt: Inputs((_normal((4, 5), dt),))),
+        Example("p=1-special", "special", {"p": 1.0}, lambda dt: Inputs((np.array([np.nan, np.inf, -np.inf, -0.0, 1.0], dt),))),
+        Example("special", "special", {"p": 0.5}, lambda dt: Inputs((np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 1e30], dt),))),
+    ),
+    invalid=(Invalid("p>1", {"p": 1.5}), Invalid("p<0", {"p": -0.1})),
+    bench=lambda dt: ({"p": 0.5}, Inputs((_normal((1000, 1000), dt),))),
+)
+
+
+# -- BatchNorm1d --------------------------------------------------------------------
+
+def batchnorm1d_inputs(kw, dt, layout):
+    C = kw["num_features"]
+    if layout == "empty":
+        return st.just(Inputs((np.zeros((0, C), dt),)))
+    # Batch statistics need more than one value per channel: N >= 2.
+    shapes = st.one_of(st.tuples(st.integers(2, 5)).map(lambda t: (t[0], C)),
+                       st.tuples(st.integers(2, 4), st.integers(1, 4)).map(lambda t: (t[0], C, t[1])))
+    return shapes.flatmap(lambda s: float_arrays(s, dt, -5, 5)).map(lambda x: Inputs((x,)))
+
+
+BATCHNORM1D = Entry(
+    name="BatchNorm1d",
+    kwargs=st.fixed_dictionaries(
+        {"num_features": st.integers(1, 4)},
+        optional={"eps": st.sampled_from([1e-5, 1e-3, 0.1]), "momentum": st.sampled_from([0.1, 0.5, 1.0, None]),
+                  "affine": st.booleans(), "track_running_stats": st.booleans()}),
+    inputs=batchnorm1d_inputs, factory_kwargs=True, layouts=("batched", "empty"),
+    train_eval_differs=True, stateful=True,
+    examples=(
+        Example("affine=False", "edge", {"num_features": 3, "affine": False}, lambda dt: Inputs((_normal((4, 3), dt),))),
+        Example("track_running_stats=False-eval", "edge", {"num_features": 3, "track_running_stats": False},
+                lambda dt: Inputs((_normal((4, 3, 2), dt),)), mode="eval"),
+        Example("momentum=None", "edge", {"num_features": 2, "momentum": None}, lambda dt: Inputs((_normal((5, 2), dt),))),
+        Example("3d-input", "edge", {"num_features": 2}, lambda dt: Inputs((_normal((3, 2, 4), dt),))),
+        Example("special", "special", {"num_features": 2}, lambda dt: Inputs((np.array([[np.nan, 1.0], [0.0, 2.0], [1.0, 3.0]], dt),)),
+                mode="eval"),
+    ),
+    invalid=(
+        Invalid("4d-input", {"num_features": 2}, lambda dt: Inputs((np.zeros((2, 2, 2, 2), dt),))),
+        Invalid("wrong-channels", {"num_features": 3}, lambda dt: Inputs((np.zeros((4, 2), dt),))),
+        Invalid("one-value-per-channel", {"num_features": 3}, lambda dt: Inputs((np.zeros((1, 3), dt),))),
+    ),
+    bench=lambda dt: ({"num_features": 64}, Inputs((_normal((256, 64, 32), dt),))),
+)
+
+
+# -- Sequential ---------------------------------------------------------------------
+
+def _sequential_layers():
+    """Linear(a, b) -> activation -> [BatchNorm1d(b, eps=0.1)] -> Linear(b, c).
+
+    This entry tests composition: call order, nested state_dict keys ('2.running_mean'),
+    parameter routing, train/eval propagation. Its BatchNorm uses eps=0.1 because with
+    eps=1e-5 a constant channel (e.g. ReLU of all-negative inputs) has invstd ~ 316, and
+    the upstream Linear's gradient, exactly 0, is then a cancellation of O(316)-sized
+    float32 terms: rounding noise, not a property of Sequential. BatchNorm1d's own entry
+    tests eps=1e-5 at full tolerance."""
+    sizes = st.tuples(st.integers(1, 5), st.integers(1, 5), st.integers(1, 5))
+    return st.tuples(sizes, st.sampled_from(["ReLU", "Tanh", "Sigmoid"]), st.booleans()).map(
+        lambda t: {"layers": (("Linear", {"in_features": t[0][0], "out_features": t[0][1]}), (t[1], {}))
+                   + ((("BatchNorm1d", {"num_features": t[0][1], "eps": 0.1}),) if t[2] else ())
+                   + (("Linear", {"in_features": t[0][1], "out_features": t[0][2]}),)})
+
+
+_FACTORY_CLASSES = {"Linear", "BatchNorm1d"}
+
+
+def build_sequential(nn, kw, factory, side):
+    return nn.Sequential(*[getattr(nn, name)(**k, **(factory if name in _FACTORY_CLASSES else {})) for name, k in kw["layers"]])
+
+
+def sequential_inputs(kw, dt, layout):
+    n_in = kw["layers"][0][1]["in_features"]
+    return st.integers(2, 4).flatmap(lambda n: float_arrays((n, n_in), dt, -3, 3)).map(lambda x: Inputs((x,)))
+
+
+SEQUENTIAL = Entry(
+    name="Sequential", kwargs=_sequential_layers(), build_fn=build_sequential, inputs=sequential_inputs,
+    train_eval_differs=True, stateful=True,
+    examples=(Example("empty-sequential", "edge", {"layers": ()}, lambda dt: Inputs((_normal((3, 2), dt),))),),
+    bench=lambda dt: ({"layers": (("Linear", {"in_features": 256, "out_features": 256}), ("ReLU", {}),
+                                  ("Linear", {"in_features": 256, "out_features": 10}))},
+                      Inputs((_normal((256, 256), dt),))),
+)
+
+ENTRIES = [IDENTITY, LINEAR, FLATTEN, DROPOUT, BATCHNORM1D, SEQUENTIAL]

@@ -1,0 +1,113 @@
+"""Run a torch.nn module on NumPy data and return NumPy results."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+__all__ = ["DEVICES", "TORCH_DTYPES", "TorchModule", "cuda_skip_reason", "to_torch", "to_numpy", "flatten"]
+
+TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+#: Every device the checks run on. 'cuda' is always listed, so its checks show as
+#: skipped (with :func:`cuda_skip_reason`) on a machine without a GPU.
+DEVICES = ("cpu", "cuda")
+
+
+def cuda_skip_reason(device: str) -> str | None:
+    if device == "cuda" and not torch.cuda.is_available():
+        return "CUDA not available on this machine (torch.cuda.is_available() is False); CPU checks still run"
+    return None
+
+
+def to_torch(x, device: str, requires_grad: bool = False):
+    """NumPy (nested in tuples/lists/dicts) -> torch tensors on ``device``.
+    Strides are kept, so a non-contiguous array gives a non-contiguous tensor."""
+    if isinstance(x, np.ndarray):
+        if x.strides and any(s < 0 for s in x.strides):
+            x = x.copy()
+        t = torch.from_numpy(x).to(device)
+        if requires_grad and t.is_floating_point():
+            t.requires_grad_(True)
+        return t
+    if isinstance(x, np.generic):
+        return to_torch(np.asarray(x), device, requires_grad)
+    if isinstance(x, (tuple, list)):
+        return type(x)(to_torch(v, device, requires_grad) for v in x)
+    if isinstance(x, dict):
+        return {k: to_torch(v, device, requires_grad) for k, v in x.items()}
+    return x
+
+
+def to_numpy(x):
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().resolve_conj().resolve_neg().numpy().copy()
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return type(x)(*(to_numpy(v) for v in x))
+    if isinstance(x, (tuple, list)):
+        return type(x)(to_numpy(v) for v in x)
+    return x
+
+
+def flatten(tree) -> list:
+    """Leaves of a nested tuple/list output, in order (LSTM: output, (h_n, c_n))."""
+    if isinstance(tree, (tuple, list)):
+        return [leaf for item in tree for leaf in flatten(item)]
+    return [tree]
+
+
+class TorchModule:
+    """A torch.nn module built for one case, on one device and dtype."""
+
+    def __init__(self, module: torch.nn.Module, device: str, dtype: str):
+        self.module, self.device, self.dtype = module, device, dtype
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {k: to_numpy(v) for k, v in self.module.state_dict().items()}
+
+    def parameter_names(self) -> list[str]:
+        return [name for name, _ in self.module.named_parameters()]
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        self.module.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()})
+
+    def set_mode(self, mode: str) -> None:
+        self.module.train(mode == "train")
+
+    def forward(self, args, kwargs, seed: int | None = None):
+        """Outputs (as NumPy, structure kept) of one forward without grad."""
+        if seed is not None:
+            torch.manual_seed(seed)
+        with torch.no_grad():
+            out = self.module(*to_torch(args, self.device), **to_torch(kwargs, self.device))
+        return to_numpy(out)
+
+    def vjp(self, args, kwargs, cotangent_fn, differentiable, seed: int | None = None, inplace: bool = False):
+        """Forward with grad, then backward with the cotangents that ``cotangent_fn``
+        draws for the (flattened) outputs. Returns (outputs, cotangents, input grads,
+        param grads). ``differentiable[i]`` says whether input i gets a gradient.
+        An in-place module gets clones of the leaves (autograd forbids in-place
+        writes to a leaf that requires grad); gradients still land on the leaves."""
+        if seed is not None:
+            torch.manual_seed(seed)
+        targs = []
+        for x, diff in zip(args, differentiable):
+            targs.append(to_torch(x, self.device, requires_grad=diff))
+        fed = [t.clone() if inplace and isinstance(t, torch.Tensor) and t.requires_grad else t for t in targs]
+        out = self.module(*fed, **to_torch(kwargs, self.device))
+        leaves = [o for o in flatten(out) if isinstance(o, torch.Tensor)]
+        cots = cotangent_fn([to_numpy(o) for o in leaves])
+        pairs = [(o, torch.from_numpy(c).to(self.device)) for o, c in zip(leaves, cots) if c is not None and o.requires_grad]
+        params = list(self.module.named_parameters())
+        for _, p in params:
+            p.grad = None
+        if pairs:
+            torch.autograd.backward([o for o, _ in pairs], [c for _, c in pairs])
+        input_grads = []
+        for t, diff in zip(targs, differentiable):
+            if diff and isinstance(t, torch.Tensor):
+                input_grads.append(to_numpy(t.grad) if t.grad is not None else np.zeros(tuple(t.shape), dtype=to_numpy(t).dtype))
+            else:
+                input_grads.append(None)
+        param_grads = {n: (to_numpy(p.grad) if p.grad is not None else np.zeros(tuple(p.shape), dtype=to_numpy(p).dtype)) for n, p in params}
+        return [to_numpy(o) for o in leaves], cots, input_grads, param_grads
