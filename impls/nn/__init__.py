@@ -6,8 +6,10 @@ Each category file mirrors torch/nn/modules/<category>.py and lists its classes 
 
 from .module import Module, Parameter  # noqa: F401
 from .activation import *  # noqa: F401,F403
+from .adaptive import *  # noqa: F401,F403
 from .batchnorm import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
+from .ctc import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .flatten import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403

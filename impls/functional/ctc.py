@@ -1,0 +1,3 @@
+"""Connectionist temporal classification (CTC) in log space."""
+
+__all__: list = []

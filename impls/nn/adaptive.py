@@ -1,0 +1,3 @@
+"""AdaptiveLogSoftmaxWithLoss (torch/nn/modules/adaptive.py)."""
+
+__all__: list = []

@@ -1,0 +1,3 @@
+"""Catalog entries: AdaptiveLogSoftmaxWithLoss."""
+
+ENTRIES: list = []

@@ -1,0 +1,3 @@
+"""Catalog entries: CTCLoss."""
+
+ENTRIES: list = []
