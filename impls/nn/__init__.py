@@ -8,6 +8,7 @@ from .module import Module, Parameter  # noqa: F401
 from .activation import *  # noqa: F401,F403
 from .adaptive import *  # noqa: F401,F403
 from .batchnorm import *  # noqa: F401,F403
+from .classification import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
 from .ctc import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403

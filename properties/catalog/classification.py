@@ -1,0 +1,3 @@
+"""Catalog entries: classification losses."""
+
+ENTRIES: list = []
