@@ -145,6 +145,8 @@ class Harness:
             rec.rtol, rec.atol, rec.tol_reason = c.tol.rtol, c.tol.atol, c.tol.reason
             rec.worst_index = list(c.worst_index) if c.worst_index is not None else None
             rec.twin_value, rec.torch_value, rec.oracle_value, rec.blame = c.twin_value, c.torch_value, c.oracle_value, c.blame
+            if c.extra:  # e.g. the oracle's arbitration ('arbitrated', both sides' headroom vs the oracle)
+                rec.extra = {**c.extra, **rec.extra}
         if case is not None:
             rec.minimal_example, rec.seed = case.to_json(), case.seed
         self.writer.write(rec)
