@@ -135,7 +135,7 @@ import os
 import sys
 
 PROJECT_ROOT = os.environ.get("NNPARITY_ROOT", {root!r})
-IMPL = {impl!r}          # the package under test
+IMPL = os.environ.get("NNPARITY_IMPL", {impl!r})  # the package under test (override to try a fix elsewhere)
 IMPL_PATH = {impl_path!r}
 CHECK = {check!r}
 TEST_ID = {test_id!r}
