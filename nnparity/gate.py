@@ -137,8 +137,12 @@ def parse_allowlist(text: str, path: str = "allowlist.toml", known_classes=None)
                                  f"of {', '.join(allowed)}")
 
         if item["class"] not in known_classes:
+            import difflib
+
+            close = difflib.get_close_matches(item["class"], sorted(known_classes), n=2, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
             raise AllowlistError(f"{path}:{_key_line(text, start, 'class')}: entry #{i + 1}: class {item['class']!r} "
-                                 "is not a torch.nn class (names are exact, e.g. 'BatchNorm1d')")
+                                 f"is not a torch.nn class (names are exact, e.g. 'BatchNorm1d'){hint}")
         if item["check"] not in CHECK_KINDS + ("*",):
             bad("check", CHECK_KINDS + ("*",))
         if item["dtype"] not in DTYPES:
