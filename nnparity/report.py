@@ -224,12 +224,17 @@ def build_matrix(records: list[Record], checks=None) -> dict:
     for r in records:
         by[(r.entry, r.check)].append(r)
     scope = out_of_scope()
+    try:
+        from properties.catalog.scope import NOT_YET as not_yet
+    except ImportError:
+        not_yet = {}
     rows = []
     for cls in sorted(set(torch_nn_classes()) | set(CATALOG)):
         entry = CATALOG.get(cls)
         if entry is None:
             status = "out of scope" if cls in scope else "not implemented"
-            note = scope.get(cls, "no catalog entry")
+            note = scope.get(cls) or ("no catalog entry yet" + (" (listed as not yet in properties/catalog/scope.py)"
+                                                                 if cls in not_yet else ""))
             cells = {c: {"status": status, "counts": {}, "note": note, "arbitrated": 0} for c in checks}
         else:
             cells = {c: _cell(entry, c, by.get((cls, c), [])) for c in checks}
