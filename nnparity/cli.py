@@ -159,13 +159,17 @@ def _impl_parent(impl: str | None) -> str | None:
     return str(Path(spec.origin).resolve().parents[1])
 
 
-def check_suite_ran(meta: dict) -> None:
-    """pytest exit codes 0 (all passed) and 1 (some failed) mean the suite ran."""
+def suite_problem(meta: dict) -> str | None:
+    """pytest exit codes 0 (all passed) and 1 (some failed) mean the suite ran to the
+    end; 4 is bad usage (exit 2 here); anything else (interrupted, internal error, no
+    tests collected, a killed run) leaves partial records: say so."""
     code = meta.get("pytest_exit_code", 0)
     if code == 4:
-        raise UsageProblem(f"pytest rejected the arguments (exit 4); see {meta.get('log', 'pytest.log')}")
+        raise UsageProblem("pytest rejected the arguments (exit 4); see records/pytest.log")
     if code not in (0, 1):
-        raise RuntimeError(f"the conformance suite did not complete (pytest exit code {code}); see the log")
+        return (f"the conformance suite did not complete (pytest exit code {code}; see records/pytest.log): "
+                "the results cover only the records written before it stopped")
+    return None
 
 
 # -- commands ------------------------------------------------------------------------
@@ -229,12 +233,19 @@ def _records_dir(args) -> tuple[Path, dict]:
             raise UsageProblem(f"--records {records}: no such directory")
         meta_path = records / "meta.json"
         meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        code = meta.get("pytest_exit_code", 0)
+        if code not in (0, 1) and not meta.get("incomplete"):
+            meta["incomplete"] = (f"the recorded suite run did not complete (pytest exit code {code}): the results "
+                                  "cover only the records written before it stopped")
         return records, meta
     classes = resolve_classes(args.classes)
     records = Path(args.out) / "records"
     meta = run_suite(records, classes=classes, profile=args.profile, device=args.device, jobs=args.jobs, impl=args.impl,
                      seed=args.seed, quiet=args.quiet)
-    check_suite_ran(meta)
+    problem = suite_problem(meta)
+    if problem:
+        meta["incomplete"] = problem
+        print(f"nnparity: {problem}", file=sys.stderr)
     return records, meta
 
 
@@ -259,7 +270,7 @@ def cmd_report(args) -> int:
     print(f"nnparity report: {s['discrepancies']} discrepancies, {s['records']} records "
           f"({', '.join(f'{k} {v}' for k, v in s['verdicts'].items())}); rendered in {elapsed:.1f}s -> {out}/REPORT.md, "
           f"{out}/index.html, {out}/results.json")
-    return 0
+    return 1 if meta.get("incomplete") else 0
 
 
 def cmd_gate(args) -> int:
@@ -274,7 +285,8 @@ def cmd_gate(args) -> int:
         return 2
     records, meta = _records_dir(args)
     junit = Path(args.junit) if args.junit else Path(args.out) / "gate-junit.xml"
-    result = run_gate(records, allowlist, junit)
+    result = run_gate(records, allowlist, junit, str(allowlist_path),
+                      problems=[meta["incomplete"]] if meta.get("incomplete") else [])
     print(result.summary(allowlist_path))
     return 0 if result.ok else 1
 

@@ -265,8 +265,11 @@ def write_junit(result: GateResult, path, allowlist_path="allowlist.toml") -> No
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def run_gate(records_dir, allowlist: list[AllowEntry], junit_path, allowlist_path="allowlist.toml") -> GateResult:
+def run_gate(records_dir, allowlist: list[AllowEntry], junit_path, allowlist_path="allowlist.toml",
+             problems=()) -> GateResult:
+    """Judge a records directory; ``problems`` are run-level failures (an incomplete suite run)."""
     records, _meta = load_run(records_dir)
     result = judge(records, allowlist)
+    result.problems += list(problems)
     write_junit(result, junit_path, allowlist_path)
     return result

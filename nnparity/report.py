@@ -287,8 +287,10 @@ def environment(meta: dict) -> dict:
         blas = {k: deps["blas"].get(k) for k in ("name", "version", "openblas configuration") if deps["blas"].get(k)}
     except Exception:
         pass
-    torch_blas = [line.strip() for line in torch.__config__.show().splitlines()
-                  if any(w in line for w in ("BLAS", "LAPACK", "MKL", "Math Kernel"))]
+    config = torch.__config__.show()
+    torch_blas = [line.strip(" -") for line in config.splitlines()
+                  if "Build settings" not in line and any(w in line for w in ("BLAS", "LAPACK", "Math Kernel"))]
+    torch_blas += [f"BLAS_INFO={m}" for m in re.findall(r"BLAS_INFO=(\w+)", config)]
     root = meta.get("project_root") or str(Path(__file__).resolve().parents[1])
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
