@@ -387,7 +387,7 @@ def timing_plot(timing_json: dict, path: Path) -> bool:
     ax.set_xscale("log")
     ax.set_yticks(y, [r["class"] for r in rows], fontsize=8)
     ax.set_ylim(len(rows) - 0.5, -0.5)
-    ax.set_xlabel("twin time / torch-CPU time (median; log scale; < 1: the twin is faster)")
+    ax.set_xlabel("twin time / torch-CPU time (fastest round; log scale; < 1: the twin is faster)")
     ax.set_title("Timing ratio twin / torch (CPU) at each benchmark shape", fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", which="both", alpha=0.25)
