@@ -233,7 +233,7 @@ def build_matrix(records: list[Record], checks=None) -> dict:
         entry = CATALOG.get(cls)
         if entry is None:
             status = "out of scope" if cls in scope else "not implemented"
-            note = scope.get(cls) or ("no catalog entry yet" + (" (listed as not yet in properties/catalog/scope.py)"
+            note = scope.get(cls) or ("no catalog entry yet" + (" (scope.py: NOT_YET)"
                                                                  if cls in not_yet else ""))
             cells = {c: {"status": status, "counts": {}, "note": note, "arbitrated": 0} for c in checks}
         else:
