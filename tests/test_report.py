@@ -169,3 +169,24 @@ def test_skips_are_recorded_with_their_reason(tmp_path):
     records = load_records(tmp_path)
     assert records and all(r.verdict == "skip" and r.device == "cuda" for r in records)
     assert all("CUDA not available" in r.message and r.check == "forward" and r.entry == "Identity" for r in records)
+
+
+@pytest.mark.slow
+def test_bench_pairs_sides_and_records_threads(tmp_path):
+    res = _run("-m", "nnparity", "bench", "-k", "Identity", "--out", str(tmp_path), "--max-time", "0.01", "--threads", "1",
+               "--quiet")
+    assert res.returncode == 0, res.stdout + res.stderr
+    data = json.loads((tmp_path / "bench.json").read_text())
+    seen = {(b["extra_info"]["pass"], b["extra_info"]["side"]): b["group"] for b in data["benchmarks"]}
+    assert set(seen) == {(p, s) for p in ("forward", "forward+backward") for s in ("twin", "torch-cpu")}
+    assert seen[("forward", "twin")] == seen[("forward", "torch-cpu")] == "Identity forward"  # side by side
+    info = data["machine_info"]["nnparity"]
+    assert info["threads"] == info["torch_threads"] == 1
+    assert info["thread_env"] == {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    records = _synthetic.write(tmp_path / "records")
+    report = build_report(records, tmp_path / "out", bench_json=tmp_path / "bench.json")
+    timing = report["timing"]
+    assert [r["class"] for r in timing["rows"]] == ["Identity"] and timing["rows"][0]["fwdbwd_ratio"] > 0
+    assert "Linear" in timing["not_timed"]
+    md = (tmp_path / "out" / "REPORT.md").read_text()
+    assert "| Identity |" in md and "Geometric mean (forward+backward)" in md
