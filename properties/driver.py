@@ -239,6 +239,3 @@ class Harness:
         self.record(entry, check, case_like, "pass" if ok else "fail", examples=examples, message=message, started=started)
         assert ok, message
 
-
-def replace_case(case: Case, **changes) -> Case:
-    return replace(case, **changes)
