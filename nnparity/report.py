@@ -166,6 +166,8 @@ def _item(rec: Record, did: str | None = None) -> dict:
     d["id"] = did
     d["case_text"] = case_text(rec.minimal_example)
     d["first_line"] = next(iter((rec.message or rec.problem or "").strip().splitlines()), "")
+    m = re.search(r"@reproduce_failure\([^)]*\)", rec.reproduce_blob or "")
+    d["reproduce_decorator"] = m.group(0) if m else (rec.reproduce_blob or "").strip() or None
     return d
 
 
