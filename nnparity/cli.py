@@ -76,6 +76,8 @@ def _pytest_env(profile: str, impl: str | None, threads: int | None = None) -> d
     if impl:
         env["NNPARITY_IMPL"] = impl
     env.pop("NNPARITY_RECORDS", None)  # the command line passes --records itself
+    for var in [v for v in env if v.startswith("PYTEST_XDIST_")]:  # launched from an xdist worker: the child
+        env.pop(var)  # is its own run (pytest-benchmark would otherwise switch itself off)
     if threads:
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NNPARITY_THREADS"):
             env[var] = str(threads)
