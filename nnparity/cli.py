@@ -254,7 +254,8 @@ def _records_dir(args) -> tuple[Path, dict]:
 def cmd_report(args) -> int:
     from .report import build_report
 
-    resolve_classes(args.classes)  # fail fast on unknown names, before any work
+    resolve_classes(args.classes)  # fail fast on unknown names (and CUDA requested but absent), before any work
+    _device_filter(args.device)
     records, meta = _records_dir(args)
     out = Path(args.out)
     bench_json = Path(args.bench_json) if args.bench_json else out / "bench.json"
@@ -279,6 +280,7 @@ def cmd_gate(args) -> int:
     from .gate import AllowlistError, load_allowlist, run_gate
 
     resolve_classes(args.classes)
+    _device_filter(args.device)
     allowlist_path = Path(args.allowlist) if args.allowlist else PROJECT_ROOT / "allowlist.toml"
     try:
         allowlist = load_allowlist(allowlist_path) if (args.allowlist or allowlist_path.exists()) else []

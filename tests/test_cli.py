@@ -78,3 +78,13 @@ def test_module_entry_point_exit_codes(tmp_path):
     res = subprocess.run([sys.executable, "-m", "nnparity"], cwd=tmp_path, env=env, capture_output=True, text=True,
                          timeout=300)
     assert res.returncode == 2 and "usage:" in res.stderr
+
+
+def test_cuda_requested_but_absent_exits_2(tmp_path, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is present here")
+    assert main(["report", "--device", "cuda", "--out", str(tmp_path)]) == 2
+    assert "CUDA is not available" in capsys.readouterr().err
+    assert not (tmp_path / "records").exists()
