@@ -292,6 +292,7 @@ def cmd_gate(args) -> int:
     result = run_gate(records, allowlist, junit, str(allowlist_path),
                       problems=[meta["incomplete"]] if meta.get("incomplete") else [])
     print(result.summary(allowlist_path))
+    print(f"JUnit XML: {junit}")
     return 0 if result.ok else 1
 
 
@@ -320,8 +321,14 @@ def cmd_bench(args) -> int:
     if code in (0, 1) and (Path(args.out) / "bench.json").exists():
         from .bench import load_bench
 
+        from properties.catalog import CATALOG
+
         timing = load_bench(Path(args.out) / "bench.json")
         print(timing.summary())
+        missing = sorted(n for n, e in CATALOG.items() if e.bench is None)
+        if missing:
+            print(f"no benchmark shape: {', '.join(missing)}")
+        print(f"pytest-benchmark JSON: {Path(args.out) / 'bench.json'}")
     return code
 
 
