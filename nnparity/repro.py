@@ -4,7 +4,8 @@ The report writes ``repro/<id>.py`` per discrepancy: a few lines that embed the
 shrunk Case as JSON and call :func:`rerun`. The verdict comes from the same check
 bodies the suite runs (``properties/checks.py``); the arrays printed beside it come
 from the engine (``forward_arrays`` / ``gradient_arrays``) on the same case.
-Checks without an array body (or a record without a minimal example) fall back to
+gradcheck and devices use their bodies from their test modules. Other checks
+(train_eval, randomness, errors) and records without a minimal example fall back to
 rerunning the one pytest test by its node id.
 
 Exit status of a repro script: 1 while the discrepancy exists, 0 once the twin
@@ -31,6 +32,30 @@ ARRAY_CHECKS = {
 }
 
 
+#: check kind -> (module, function) of a ``(entry, impl) -> (Case -> comparisons)`` body outside checks.py
+OTHER_BODIES = {
+    "gradcheck": ("properties.test_gradcheck", "gradcheck_body"),
+    "devices": ("properties.test_devices", "cpu_vs_cuda_body"),
+}
+
+
+def _other_body(check):
+    """The body function for a check kind whose body lives in its test module, or None."""
+    import importlib
+
+    from properties import checks
+
+    if hasattr(checks, f"{check}_body"):
+        return getattr(checks, f"{check}_body")
+    if check in OTHER_BODIES:
+        module, name = OTHER_BODIES[check]
+        try:
+            return getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            return None
+    return None
+
+
 def _body(check, entry, impl):
     from properties import checks
 
@@ -42,7 +67,7 @@ def _body(check, entry, impl):
         return checks.both_body(entry, impl, check, zero_sign=True)
     if check == "layouts":
         return checks.both_body(entry, impl, check)
-    fn = getattr(checks, f"{check}_body", None)
+    fn = _other_body(check)
     return fn(entry, impl) if fn else None
 
 
@@ -90,9 +115,7 @@ def rerun(check: str, case_json: str | None, impl_name: str, test_id: str = "", 
     from .impl import load_impl
 
     root = root or os.getcwd()
-    from properties import checks
-
-    if not case_json or not (check in ARRAY_CHECKS or hasattr(checks, f"{check}_body")):
+    if not case_json or not (check in ARRAY_CHECKS or _other_body(check) is not None):
         return _pytest_fallback(test_id, impl_name, root)
     case = Case.from_json(case_json)
     if case.device == "cuda":
@@ -107,8 +130,17 @@ def rerun(check: str, case_json: str | None, impl_name: str, test_id: str = "", 
     print(f"  package under test: {impl.name} ({impl.root})")
     parts, _ = ARRAY_CHECKS.get(check, ((), False))
     _print_arrays(entry, case, impl, parts)
+    import warnings
+
+    from hypothesis.errors import HypothesisDeprecationWarning, UnsatisfiedAssumption
+
+    warnings.filterwarnings("ignore", category=HypothesisDeprecationWarning)  # assume() outside a test
     try:
         comparisons = _body(check, entry, impl)(case)
+    except UnsatisfiedAssumption:
+        print("\nnot judged: the check's assumptions reject this case (e.g. a kink near an input); "
+              f"rerun the test instead: python -m pytest '{test_id}'")
+        return 2
     except Exception:
         traceback.print_exc()
         print(f"\nREPRODUCED: the {check} check raised on this case (see the traceback above)")
