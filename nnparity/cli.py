@@ -256,6 +256,14 @@ def cmd_report(args) -> int:
 
     resolve_classes(args.classes)  # fail fast on unknown names (and CUDA requested but absent), before any work
     _device_filter(args.device)
+    allowlist = Path(args.allowlist) if args.allowlist else PROJECT_ROOT / "allowlist.toml"
+    if args.allowlist or allowlist.exists():  # only to mark allowlisted discrepancies; check it before the run
+        from .gate import AllowlistError, load_allowlist
+
+        try:
+            load_allowlist(allowlist)
+        except AllowlistError as e:
+            raise UsageProblem(str(e)) from None
     records, meta = _records_dir(args)
     out = Path(args.out)
     bench_json = Path(args.bench_json) if args.bench_json else out / "bench.json"
@@ -265,7 +273,6 @@ def cmd_report(args) -> int:
             print(f"nnparity: the benchmarks did not complete (pytest exit {code}); the report shows no timing",
                   file=sys.stderr)
     started = time.perf_counter()
-    allowlist = Path(args.allowlist) if args.allowlist else PROJECT_ROOT / "allowlist.toml"
     data = build_report(records, out, meta=meta, bench_json=bench_json if bench_json.exists() else None,
                         allowlist=allowlist if allowlist.exists() else None)
     elapsed = time.perf_counter() - started
