@@ -112,6 +112,7 @@ class _Tracker:
     worst: Comparison | None = None
     worst_case: Case | None = None
     failure: tuple | None = None  # (case, bad comparisons, message)
+    current: Case | None = None  # the case being run (after shrinking, the last one is the minimal example)
     notes: list = field(default_factory=list)
 
     def see(self, case: Case, comparisons: list[Comparison]) -> None:
@@ -172,6 +173,7 @@ class Harness:
         tracker = _Tracker()
 
         def prop(case):
+            tracker.current = case
             comparisons = body(case)
             tracker.see(case, comparisons)
             bad = [c for c in comparisons if not c.ok]
@@ -201,7 +203,10 @@ class Harness:
                 self.record(entry, check, case_like, "fail", comparison=worst, case=case, examples=tracker.examples,
                             message=message, started=started, blob=blob)
             else:
-                self.record(entry, check, case_like, "error", examples=tracker.examples,
+                # The twin raised (the engine turns that into an AssertionError naming it): a discrepancy, with
+                # the shrunk case (Hypothesis runs the minimal failing example last). Anything else: a harness error.
+                verdict = "fail" if isinstance(e, AssertionError) else "error"
+                self.record(entry, check, case_like, verdict, case=tracker.current, examples=tracker.examples,
                             message=f"{type(e).__name__}: {e}", started=started, blob=blob)
             raise
         self.record(entry, check, case_like, "pass", comparison=tracker.worst, case=tracker.worst_case,
