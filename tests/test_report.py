@@ -190,3 +190,18 @@ def test_bench_pairs_sides_and_records_threads(tmp_path):
     assert "Linear" in timing["not_timed"]
     md = (tmp_path / "out" / "REPORT.md").read_text()
     assert "| Identity |" in md and "Geometric mean (forward+backward)" in md
+
+
+@pytest.mark.slow
+def test_twin_exception_is_a_discrepancy_with_the_shrunk_case(tmp_path):
+    records = tmp_path / "records"
+    res = _run("-m", "pytest", "properties/test_forward.py", "-p", "no:cacheprovider", "-p", "no:xdist", "-q",
+               "--nn=ReLU", "--impl=raisingrelu", f"--records={records}", "-k", "float32 and cpu and train and not special",
+               "--hypothesis-profile=ci")
+    assert res.returncode == 1, res.stdout + res.stderr
+    data = build_report(records, tmp_path / "out", meta={"impl_path": str(FIXTURES)})
+    [item] = data["discrepancies"]
+    assert item["verdict"] == "fail" and "raised ValueError" in item["message"]
+    assert "float32[4]" in item["case_text"]  # shrunk to the smallest input that raises
+    res = _run(str(tmp_path / "out" / item["repro"]), cwd=tmp_path)
+    assert res.returncode == 1 and "ValueError" in res.stdout + res.stderr, res.stdout + res.stderr
