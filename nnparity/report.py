@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict
 from pathlib import Path
 
-from .records import Record, load_records
+from .records import VERDICTS, Record, load_records
 
 __all__ = ["SCHEMA", "load_run", "discrepancies", "severity_key", "discrepancy_ids", "torch_nn_classes",
            "build_matrix", "environment", "build_report", "STATUSES"]
@@ -486,7 +486,8 @@ def build_report(records_dir, out, *, meta: dict | None = None, bench_json=None,
 
     # (4) metadata
     env = environment(meta)
-    summary = {"records": len(records), "verdicts": dict(Counter(r.verdict for r in records)),
+    counts = Counter(r.verdict for r in records)
+    summary = {"records": len(records), "verdicts": {v: counts[v] for v in VERDICTS if counts[v]},
                "discrepancies": len(items), "allowlisted": sum(1 for i in items if i["allowlisted"]),
                "arbitrated": len(arbitrated), "suite_duration_s": meta.get("duration_s")}
     data = {
