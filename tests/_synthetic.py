@@ -31,7 +31,8 @@ def records() -> list[Record]:
         rec("Sigmoid", "forward", "pass", what="output", headroom=3.0, max_abs=4e-5, max_rel=4e-6, twin_value=0.25,
             torch_value=0.25004, oracle_value=0.25, blame="torch is further from the float64 oracle (the twin is more accurate)",
             extra={"arbitrated": True, "twin_vs_oracle_headroom": 0.2, "torch_vs_oracle_headroom": 2.9}, **tol),
-        rec("Sigmoid", "gradients", "pass", what="grad input[0]", headroom=0.1, max_abs=1e-6, max_rel=1e-7, **tol),
+        rec("Sigmoid", "gradients", "pass", what="grad input[0]", headroom=0.1, max_abs=1e-6, max_rel=float("inf"),
+            **tol),  # an error where torch is exactly 0: infinite relative error
         rec("ReLU", "forward", "skip", device="cuda", message="CUDA not available on this machine"),
         rec("Tanh", "gradients", "not-implemented", message="brokenpkg has no class Tanh"),
     ]

@@ -63,7 +63,10 @@ def test_html_is_self_contained(built):
 
 def test_results_json_and_matrix(built):
     out, data = built
-    on_disk = json.loads((out / "results.json").read_text())
+    def reject(token):
+        raise ValueError(f"results.json must be strict JSON, found {token}")
+
+    on_disk = json.loads((out / "results.json").read_text(), parse_constant=reject)
     assert on_disk["schema"] == "nnparity-results/1"
     for key in ("meta", "environment", "summary", "discrepancies", "arbitrated", "matrix", "coverage", "headroom",
                 "timing", "records"):
