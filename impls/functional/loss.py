@@ -277,7 +277,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
     * input and target broadcast freely (RuntimeError if they cannot).
     * the clamp to eps is done under no_grad on a clone: the gradient reaches var
       straight through the clamp, evaluated at the clamped value v:
-      dl/dvar = 0.5 (1/v - (x-y)^2/v^2) = 0.5 (v - (x-y)^2) / v^2 for every var.
+      dl/dvar = 0.5 (1/v - (x-y)^2/v^2) for every var (0 at var = inf).
     """
     if isinstance(var, float):
         check(var >= 0 or var != var, ValueError, "var has negative entry/entries")
@@ -310,12 +310,15 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
         gn = _grad_scale(g, reduction, n)
         gx = gt = gv = None
         with np.errstate(all="ignore"):
+            gi = 0.5 * gn  # the cotangent inside 0.5 * (...)
             if input.requires_grad or target.requires_grad:
-                gd = np.broadcast_to(gn * d / v, shape)
+                gd = np.broadcast_to((gi / v) * (2.0 * d), shape)
                 gx = unbroadcast(gd, input.shape) if input.requires_grad else None
                 gt = unbroadcast(-gd, target.shape) if target.requires_grad else None
             if var.requires_grad:
-                gv = np.broadcast_to(0.5 * gn * (v - q) / (v * v), shape)
+                # torch's two terms (log and division backward), which also give
+                # 0 rather than inf/inf at var = inf
+                gv = np.broadcast_to(gi / v - gi * ((q / v) / v), shape)
                 gv = unbroadcast(gv, vshape).reshape(var.shape)
         return gx, gt, gv
 
@@ -483,7 +486,8 @@ def _vector_norm_grad(x: np.ndarray, p: float, norm: np.ndarray, g: np.ndarray) 
     the reduced shape. p = 0: no gradient. p = 2: g x / norm, 0 where norm == 0.
     p = ±inf: the gradient is shared equally by the elements with |x| == norm
     (or NaN), times sgn(x). p < 1: sgn(x) |x|^(p-1) g norm^(1-p), 0 where x == 0.
-    Otherwise sgn(x) |x|^(p-1) g / norm^(p-1), 0 where norm == 0."""
+    Otherwise sgn(x) |x|^(p-1) (1 < p < 2) or x |x|^(p-2) (p > 2), times
+    g / norm^(p-1), which is 0 where norm == 0."""
     if p == 0:
         return None
     zero = x.dtype.type(0)
@@ -496,12 +500,13 @@ def _vector_norm_grad(x: np.ndarray, p: float, norm: np.ndarray, g: np.ndarray) 
     if math.isinf(p):
         mask = (a == norm) | np.isnan(a)
         count = mask.sum(axis=-1, keepdims=True).astype(x.dtype)
-        return _sgn(x) * np.where(mask, g / count, zero)
+        return _sgn(x) * ((g / count) * mask)
     if p < 1:
         scaled = _sgn(x) * np.where(x == 0, zero, np.power(a, p - 1))
         return scaled * g * np.power(norm, 1 - p)
     scale = np.where(norm == 0, zero, g / np.power(norm, p - 1))
-    return _sgn(x) * np.power(a, p - 1) * scale
+    scaled = _sgn(x) * np.power(a, p - 1) if p < 2 else x * np.power(a, p - 2)
+    return scaled * scale
 
 
 def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
