@@ -481,12 +481,18 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
 
 def _vector_norm(x: np.ndarray, p: float) -> np.ndarray:
     """The p-norm over the last axis (torch.linalg.vector_norm): p = 0 counts
-    non-zeros, p = inf / -inf take max / min of |x|; an empty last axis gives 0."""
+    non-zeros, p = inf / -inf take max / min of |x|; an empty last axis gives 0.
+    Like torch, no rescaling: a sum of |x|^p over two or more elements may
+    underflow to 0 or overflow to inf (float32: |x| < ~1e-19 or > ~1e19 for p = 2)."""
     if x.shape[-1] == 0:
         return np.zeros(x.shape[:-1], dtype=x.dtype)
     if p == 0:
         return np.count_nonzero(x, axis=-1).astype(x.dtype)
     a = np.abs(x)
+    if x.shape[-1] == 1:
+        # the norm of one element is |x| for every p (torch returns it as such; a
+        # sum of squares would underflow for |x| < 1e-154 in float64)
+        return a[..., 0]
     if p == 1:
         return a.sum(axis=-1)
     if p == 2:
@@ -502,7 +508,10 @@ def _vector_norm_grad(x: np.ndarray, p: float, norm: np.ndarray, g: np.ndarray) 
     p = ±inf: the gradient is shared equally by the elements with |x| == norm
     (or NaN), times sgn(x). p < 1: sgn(x) |x|^(p-1) g norm^(1-p), 0 where x == 0.
     Otherwise sgn(x) |x|^(p-1) (1 < p < 2) or x |x|^(p-2) (p > 2), times
-    g / norm^(p-1), which is 0 where norm == 0."""
+    g / norm^(p-1), which is 0 where norm == 0. (This is torch's formula, NaN
+    included: for p > 2 and a tiny |x| whose |x|^(p-1) underflows while the norm
+    does not, 0 * inf gives NaN where the true derivative is finite; the twin
+    follows torch there.)"""
     if p == 0:
         return None
     zero = x.dtype.type(0)
