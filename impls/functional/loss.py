@@ -139,12 +139,18 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     not by negating the input's: where x == y both are +0 (torch's sign of zero)."""
 
     def fwd(x, t):
-        d = x - t
-        return d * d
+        d = np.asarray(x - t)
+        d *= d
+        return d
+
+    def scaled(d, gn):
+        d *= 2.0
+        d *= gn
+        return d
 
     def bwd(x, t, gn, need_x, need_t):
-        gx = (2.0 * (x - t)) * gn if need_x else None
-        gt = (2.0 * (t - x)) * gn if need_t else None
+        gx = scaled(np.asarray(x - t), gn) if need_x else None
+        gt = scaled(np.asarray(t - x), gn) if need_t else None
         return gx, gt
 
     return _pointwise("mse_loss", input, target, reduction, fwd, bwd)
@@ -179,14 +185,22 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     delta = float(delta)
 
     def fwd(x, t):
+        # c = min(z, delta): c (z - c/2) is 0.5 z^2 below delta and delta (z - delta/2)
+        # above, with the same roundings as the two-branch form (0.5 is exact).
         z = np.abs(x - t)
-        return np.where(z < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
+        c = np.minimum(z, z.dtype.type(delta))
+        z -= 0.5 * c
+        z *= c
+        return z
 
     def piece(d, gn):
-        return np.where(d < -delta, -delta * gn, np.where(d > delta, delta * gn, d * gn))
+        # -delta g below -delta, delta g above, d g between (NaN stays NaN)
+        np.clip(d, -delta, delta, out=d)
+        d *= gn
+        return d
 
     def bwd(x, t, gn, need_x, need_t):
-        return (piece(x - t, gn) if need_x else None), (piece(t - x, gn) if need_t else None)
+        return (piece(np.asarray(x - t), gn) if need_x else None), (piece(np.asarray(t - x), gn) if need_t else None)
 
     return _pointwise("huber_loss", input, target, reduction, fwd, bwd)
 
@@ -204,14 +218,24 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta:
     beta = float(beta)
 
     def fwd(x, t):
+        # c = min(z, beta): c (z - c/2) / beta is 0.5 z^2 / beta below beta and
+        # z - beta/2 (to within an ulp) above.
         z = np.abs(x - t)
-        return np.where(z < beta, (0.5 * z * z) / beta, z - 0.5 * beta)
+        c = np.minimum(z, z.dtype.type(beta))
+        z -= 0.5 * c
+        z *= c
+        z /= beta
+        return z
 
     def piece(d, gn):
-        return np.where(d <= -beta, -gn, np.where(d >= beta, gn, d * gn / beta))
+        # -g below -beta, g above, (d / beta) g between (NaN stays NaN)
+        d /= beta
+        np.clip(d, -1.0, 1.0, out=d)
+        d *= gn
+        return d
 
     def bwd(x, t, gn, need_x, need_t):
-        return (piece(x - t, gn) if need_x else None), (piece(t - x, gn) if need_t else None)
+        return (piece(np.asarray(x - t), gn) if need_x else None), (piece(np.asarray(t - x), gn) if need_t else None)
 
     return _pointwise("smooth_l1_loss", input, target, reduction, fwd, bwd)
 

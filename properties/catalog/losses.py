@@ -34,6 +34,12 @@ def every_reduction(make_inputs, **kwargs):
                          {"reduction": r, **kwargs}, make_inputs) for r in ("none", "mean", "sum"))
 
 
+def legacy_examples(make_inputs, **kwargs):
+    """The deprecated size_average/reduce pair (torch warns and maps it to a reduction)."""
+    return tuple(Example(f"legacy-{k}={v}", "edge", {k: v, **kwargs}, make_inputs)
+                 for k, v in (("size_average", False), ("reduce", False)))
+
+
 def _pair(dt, shape=(3, 4)):
     rng = np.random.default_rng(7)
     return Inputs((rng.standard_normal(shape).astype(dt), rng.standard_normal(shape).astype(dt)))
@@ -109,9 +115,9 @@ def pointwise_inputs(kw, dt, layout, x_range=(-10.0, 10.0), t_range=(-10.0, 10.0
     return draw()
 
 
-def _pointwise_examples(extra_kwargs=None):
+def _pointwise_examples(extra_kwargs=None, legacy=True):
     kw = extra_kwargs or {}
-    return every_reduction(_pair, **kw) + (
+    return every_reduction(_pair, **kw) + (legacy_examples(_pair, **kw) if legacy else ()) + (
         Example("broadcast-target-(1,4)", "edge", {"reduction": "none", **kw}, _random((3, 4), (1, 4))),
         Example("broadcast-input-(4,)", "edge", {"reduction": "mean", **kw}, _random((4,), (3, 4))),
         Example("unbatched-0d", "layout", {"reduction": "none", **kw}, _random((), ())),
@@ -136,7 +142,7 @@ def pointwise_loss(name, kwargs=None, examples=(), invalid=(), inputs=pointwise_
     return Entry(
         name=name, kwargs=kwargs if kwargs is not None else reduction_kwargs(), inputs=inputs,
         layouts=("batched", "unbatched", "empty"),
-        examples=_pointwise_examples() + (
+        examples=_pointwise_examples(legacy=name != "HuberLoss") + (
             Example("special-d", "special", {"reduction": "none"}, _fixed(_SPECIAL_X, _SPECIAL_T)),
         ) + tuple(examples),
         invalid=_pointwise_invalid(invalid),
@@ -193,7 +199,8 @@ POISSON = Entry(
     inputs=poisson_inputs, layouts=("batched", "unbatched", "empty"),
     examples=every_reduction(_random((3, 4), (3, 4), lo=(-2, 0), hi=(2, 6))) + tuple(
         ex for li in (True, False) for full in (True, False) for ex in every_reduction(
-            _random((3, 4), (3, 4), lo=(0.01, 0), hi=(3, 6)), log_input=li, full=full)) + (
+            _random((3, 4), (3, 4), lo=(0.01, 0), hi=(3, 6)), log_input=li, full=full)) + legacy_examples(
+        _random((3, 4), (3, 4), lo=(-2, 0), hi=(2, 6))) + (
         Example("broadcast-target", "edge", {"reduction": "none", "full": True},
                 _random((3, 4), (1, 4), lo=(-2, 0), hi=(2, 6))),
         Example("empty-mean-is-nan", "layout", {"reduction": "mean"}, lambda dt: _pair(dt, (0, 3))),
@@ -282,6 +289,7 @@ GAUSSIAN = Entry(
         Invalid("var-(1,1)-for-(3,2)", {}, _fixed([[1.0, 2.0]] * 3, [[0.0, 0.0]] * 3, [[1.0]])),
         Invalid("var-bigger", {}, _fixed([[1.0]] * 3, [[0.0]] * 3, [[1.0, 1.0]] * 3)),
         Invalid("bad-reduction", {"reduction": "avg"}, _fixed([1.0], [0.0], [1.0])),
+        Invalid("var-python-int", {}, lambda dt: Inputs((np.zeros(3, dt), np.ones(3, dt), 2))),
         Invalid("unbroadcastable-target", {}, _fixed([[1.0, 2.0]] * 3, [[0.0, 0.0]] * 4, [[1.0, 1.0]] * 3)),
     ),
     bench=lambda dt: ({}, _random((1000, 1000), (1000, 1000), (1000, 1000), lo=(-2, -2, 0.1), hi=(2, 2, 3))(dt)),
@@ -326,7 +334,7 @@ MARGIN_RANKING = Entry(
     name="MarginRankingLoss",
     kwargs=reduction_kwargs(margin=_margins),
     inputs=margin_ranking_inputs, layouts=("batched", "unbatched", "empty"),
-    examples=every_reduction(_three) + every_reduction(_three, margin=0.0) + every_reduction(_three, margin=0.7) + (
+    examples=every_reduction(_three) + legacy_examples(_three) + every_reduction(_three, margin=0.0) + every_reduction(_three, margin=0.7) + (
         Example("broadcast-(1,)", "edge", {"reduction": "none", "margin": 0.3},
                 _fixed([0.5, -1.0, 2.0], [0.25], [1.0, -1.0, 1.0])),
         Example("unbatched", "layout", {"reduction": "none"}, _fixed(1.0, 0.5, -1.0)),
@@ -374,7 +382,7 @@ HINGE = Entry(
     name="HingeEmbeddingLoss",
     kwargs=reduction_kwargs(margin=_margins),
     inputs=hinge_inputs, layouts=("batched", "unbatched", "empty"), nondiff_inputs=(1,),
-    examples=every_reduction(_hinge_pair) + every_reduction(_hinge_pair, margin=0.0) + (
+    examples=every_reduction(_hinge_pair) + legacy_examples(_hinge_pair) + every_reduction(_hinge_pair, margin=0.0) + (
         Example("broadcast-target", "edge", {"reduction": "none"}, lambda dt: Inputs((_hinge_pair(dt).args[0], np.array([[1.0], [-1.0], [1.0]], dt)))),
         Example("unbatched-0d", "layout", {"reduction": "none"}, _fixed(0.5, -1.0)),
         Example("empty-mean-is-nan", "layout", {"reduction": "mean"}, lambda dt: _hinge_pair(dt, (0, 3))),
@@ -437,7 +445,7 @@ COSINE = Entry(
     name="CosineEmbeddingLoss",
     kwargs=reduction_kwargs(margin=st.one_of(st.sampled_from([0.0, 0.5, -0.5]), st.floats(-1.0, 1.0))),
     inputs=cosine_inputs, layouts=("batched", "unbatched", "empty"), nondiff_inputs=(2,),
-    examples=every_reduction(_cos_three) + every_reduction(_cos_three, margin=0.0) + every_reduction(_cos_three, margin=0.4) + (
+    examples=every_reduction(_cos_three) + legacy_examples(_cos_three) + every_reduction(_cos_three, margin=0.0) + every_reduction(_cos_three, margin=0.4) + (
         Example("broadcast-x2-(1,D)", "edge", {"reduction": "none", "margin": -0.2},
                 lambda dt: Inputs((_cos_three(dt).args[0], _cos_three(dt, seed=9).args[1][:1], _cos_three(dt).args[2]))),
         Example("unbatched", "layout", {"reduction": "none"}, _fixed([1.0, 2.0, -1.0], [0.5, 0.0, 1.0], -1.0)),
@@ -537,7 +545,7 @@ TRIPLET = Entry(
     name="TripletMarginLoss",
     kwargs=_triplet_margin_kwargs(),
     inputs=triplet_inputs, layouts=("batched", "unbatched", "empty"),
-    examples=_triplet_examples() + tuple(
+    examples=_triplet_examples() + legacy_examples(_triple) + tuple(
         Example(f"p={p}", "edge", {"reduction": "none", "p": p, "swap": True}, _triple) for p in (1.0, 3.0, 1.5, 0.5, INF, 0.0)
     ) + tuple(
         Example(f"kinks-p={p}-swap={s}", "special", {"reduction": "none", "p": p, "eps": 0.0, "swap": s, "margin": 1.0},
