@@ -108,8 +108,8 @@ def _index_rows(x: Tensor, target: np.ndarray, who: str):
     and its class-index target ((), (N) or (N, d1, ..., dK)). Returns the target as
     an array shaped like the loss per element (torch's rules, LossNLL.cpp)."""
     check(x.ndim >= 1, ValueError, f"{who}: Expected 1 or more dimensions (got {x.ndim})")
-    _index_target(target, who)
     if x.ndim == 1:
+        _index_target(target, who)
         check(target.ndim <= 1, RuntimeError, f"{who}: 0D or 1D target tensor expected, multi-target not supported")
         if target.ndim == 1:
             check(target.size == 1, ValueError,
@@ -119,6 +119,7 @@ def _index_rows(x: Tensor, target: np.ndarray, who: str):
     check(target.ndim >= 1 and target.shape[0] == x.shape[0], ValueError,
           f"{who}: Expected input batch_size ({x.shape[0]}) to match target batch_size "
           f"({target.shape[0] if target.ndim else 'none: 0-d target'}).")
+    _index_target(target, who)  # torch checks the batch size first, then the dtype
     if x.ndim == 2:
         check(target.ndim == 1, RuntimeError, f"{who}: 0D or 1D target tensor expected, multi-target not supported")
     else:

@@ -350,7 +350,15 @@ def _bce_kwargs(pos_weight: bool):
     return kwargs()
 
 
-def _bce_inputs(lo, hi):
+#: BCELoss fuzzes probabilities and targets inside [2^-16, 1 - 2^-16]: torch raises
+#: outside [0, 1], so a finite-difference step off 0 or 1 would make the twin raise
+#: in the gradcheck, and at x in {0, 1} torch's target gradient (+-inf, the twin
+#: follows it) is not the slope of its clamped forward. Exact 0 and 1 (inputs and
+#: hard targets) are fixed examples instead.
+BCE_OPEN = (2.0 ** -16, 1.0 - 2.0 ** -16)  # clear of the gradcheck step 1e-6
+
+
+def _bce_inputs(lo, hi, target_range=(0.0, 1.0), hard_targets=True):
     """Shapes (N, [d,] F) batched, (F,) unbatched, (0, F) empty; F is the weights'
     length when one is longer than 1 (weights broadcast along the last dim)."""
 
@@ -364,8 +372,8 @@ def _bce_inputs(lo, hi):
             mid = draw(st.sampled_from([(), (), (2,)])) if layout == "batched" else ()
             shape = lead + mid + (F,)
             x = draw(float_arrays(shape, dt, lo, hi))
-            t = draw(st.one_of(float_arrays(shape, dt, 0.0, 1.0),
-                               hnp.arrays(dt, shape, elements=st.sampled_from([0.0, 1.0]))))
+            soft = float_arrays(shape, dt, *target_range)
+            t = draw(st.one_of(soft, hnp.arrays(dt, shape, elements=st.sampled_from([0.0, 1.0]))) if hard_targets else soft)
             return Inputs((x, t))
 
         return draw_inputs()
@@ -382,11 +390,13 @@ W3 = np.array([0.5, 2.0, 1.25])
 BCE = Entry(
     name="BCELoss",
     kwargs=_bce_kwargs(pos_weight=False),
-    inputs=_bce_inputs(0.0, 1.0),
+    inputs=_bce_inputs(*BCE_OPEN, target_range=BCE_OPEN, hard_targets=False),
     build_fn=build_with_weights("BCELoss"),
     layouts=("batched", "unbatched", "empty"),
     examples=(
         every_reduction({}, _probs) + every_reduction({"weight": W3}, _probs, "weight,")
+        + every_reduction({"weight": W3}, lambda dt: Inputs((_probs(dt).args[0], (_probs(dt, seed=3).args[1] > 0.5).astype(dt))),
+                          "hard-targets,weight,")
         + (
             Example("probabilities-0-and-1", "special", {"reduction": "none", "weight": np.array([0.5, 1.0, 2.0, 1.5])},
                     lambda dt: Inputs((np.array([[0.0, 1.0, 0.0, 1.0], [0.5, 1e-30, 1.0 - 2.0 ** -20, 0.0]], dt),
