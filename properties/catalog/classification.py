@@ -350,12 +350,15 @@ def _bce_kwargs(pos_weight: bool):
     return kwargs()
 
 
-#: BCELoss fuzzes probabilities and targets inside [2^-16, 1 - 2^-16]: torch raises
-#: outside [0, 1], so a finite-difference step off 0 or 1 would make the twin raise
-#: in the gradcheck, and at x in {0, 1} torch's target gradient (+-inf, the twin
-#: follows it) is not the slope of its clamped forward. Exact 0 and 1 (inputs and
-#: hard targets) are fixed examples instead.
-BCE_OPEN = (2.0 ** -16, 1.0 - 2.0 ** -16)  # clear of the gradcheck step 1e-6
+#: BCELoss fuzzes probabilities in [2^-6, 1 - 2^-6] and targets in [2^-16, 1 - 2^-16].
+#: torch raises outside [0, 1], so a finite-difference step off 0 or 1 would make the
+#: twin raise in the gradcheck; the loss's third derivative grows like 1/x^3, so the
+#: gradcheck's fixed step (1e-6) misjudges x below ~1e-2 (truncation error); and at
+#: x in {0, 1} torch's target gradient (+-inf, which the twin follows) is not the
+#: slope of its clamped forward. The steep region, exact 0 and 1 and hard targets
+#: are fixed examples instead ('steep-probabilities', 'probabilities-0-and-1', 'hard-targets').
+BCE_X = (2.0 ** -6, 1.0 - 2.0 ** -6)
+BCE_T = (2.0 ** -16, 1.0 - 2.0 ** -16)  # clear of the gradcheck step 1e-6
 
 
 def _bce_inputs(lo, hi, target_range=(0.0, 1.0), hard_targets=True):
@@ -390,7 +393,7 @@ W3 = np.array([0.5, 2.0, 1.25])
 BCE = Entry(
     name="BCELoss",
     kwargs=_bce_kwargs(pos_weight=False),
-    inputs=_bce_inputs(*BCE_OPEN, target_range=BCE_OPEN, hard_targets=False),
+    inputs=_bce_inputs(*BCE_X, target_range=BCE_T, hard_targets=False),
     build_fn=build_with_weights("BCELoss"),
     layouts=("batched", "unbatched", "empty"),
     examples=(
@@ -401,6 +404,9 @@ BCE = Entry(
             Example("probabilities-0-and-1", "special", {"reduction": "none", "weight": np.array([0.5, 1.0, 2.0, 1.5])},
                     lambda dt: Inputs((np.array([[0.0, 1.0, 0.0, 1.0], [0.5, 1e-30, 1.0 - 2.0 ** -20, 0.0]], dt),
                                        np.array([[0.0, 1.0, 1.0, 0.0], [0.5, 0.5, 1.0, 0.25]], dt)))),
+            Example("steep-probabilities", "edge", {"reduction": "none", "weight": W3},
+                    lambda dt: Inputs((np.array([[1e-4, 1 - 2.0 ** -12, 1e-7], [2.0 ** -20, 0.999, 1e-3]], dt),
+                                       np.array([[0.3, 0.0, 1.0], [1.0, 0.5, 0.0]], dt)))),
             Example("probabilities-0-and-1-mean", "special", {"reduction": "mean"},
                     lambda dt: Inputs((np.array([0.0, 1.0, 0.0, 1.0, 0.25], dt), np.array([0.0, 1.0, 1.0, 0.0, 0.75], dt)))),
             Example("empty-batch-mean-is-nan", "layout", {}, lambda dt: _probs(dt, (0, 3))),
