@@ -69,6 +69,9 @@ class _Elementwise(Module):
 class ReLU(_Elementwise):
     """ReLU(x) = max(0, x)."""
 
+    def _check(self, x):
+        pass  # torch's relu accepts integer tensors
+
     def _f(self, x):
         return F.relu(x)
 
@@ -119,9 +122,6 @@ class ReLU6(Hardtanh):
 
     def __init__(self, inplace: bool = False):
         super().__init__(0.0, 6.0, inplace)
-
-    def _check(self, x):
-        _float_input(x, "ReLU6")
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
