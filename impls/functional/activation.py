@@ -31,7 +31,7 @@ import numpy as np
 
 from .._special import erfc
 from .._validate import check, normalize_dim
-from ..autograd import Tensor, op
+from ..autograd import Tensor, op, reshape
 
 __all__ = [
     "relu", "relu6", "leaky_relu", "threshold", "hardtanh", "hardshrink", "softshrink",
@@ -39,6 +39,19 @@ __all__ = [
     "mish", "softplus", "softsign", "tanhshrink", "log_sigmoid", "prelu", "rrelu",
     "glu", "softmax", "softmin", "log_softmax", "softmax_dim",
 ]
+
+
+def _elementwise(f):
+    """Run an elementwise map on a 0-d input as a 1-element array (NumPy's in-place
+    ufuncs need arrays; a 0-d operation yields scalars), then reshape back."""
+
+    def wrapper(x, *args, **kwargs):
+        if x.data.ndim == 0:
+            return reshape(f(reshape(x, (1,)), *args, **kwargs), ())
+        return f(x, *args, **kwargs)
+
+    wrapper.__name__, wrapper.__qualname__, wrapper.__doc__ = f.__name__, f.__qualname__, f.__doc__
+    return wrapper
 
 
 def _c(value, dtype):
@@ -74,6 +87,7 @@ def _stable_softplus(z: np.ndarray) -> np.ndarray:
 
 # -- piecewise linear -------------------------------------------------------------
 
+@_elementwise
 def relu(x: Tensor) -> Tensor:
     """relu(x) = max(x, 0) as torch's clamp_min: NaN and -0.0 pass through unchanged.
 
@@ -85,6 +99,7 @@ def relu(x: Tensor) -> Tensor:
     return op(out, (x,), lambda g: (np.where(out <= 0, _zero(g.dtype), g),))
 
 
+@_elementwise
 def threshold(x: Tensor, thresh: float, value: float) -> Tensor:
     """y = value if x <= threshold else x (NaN passes through). Backward: 0 where
     x <= threshold, else grad (NaN: grad)."""
@@ -94,6 +109,7 @@ def threshold(x: Tensor, thresh: float, value: float) -> Tensor:
     return op(out, (x,), lambda g: (np.where(mask, _zero(g.dtype), g),))
 
 
+@_elementwise
 def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """y = clamp(x, min_val, max_val) with NaN propagating and -0.0 kept when it is
     inside the range. Backward: 0 where x <= min_val or x >= max_val (the
@@ -114,6 +130,7 @@ def relu6(x: Tensor) -> Tensor:
     return hardtanh(x, 0.0, 6.0)
 
 
+@_elementwise
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """y = x if x > 0 else negative_slope * x. Backward: grad if x > 0 else
     negative_slope * grad, so the subgradient at 0 (and at NaN) is negative_slope."""
@@ -124,6 +141,7 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     return op(out, (x,), lambda g: (np.where(pos, g, g * s),))
 
 
+@_elementwise
 def hardshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
     """y = 0 if -lambd <= x <= lambd else x (an exact +0.0, also for x = -0.0).
     Backward: 0 on [-lambd, lambd] (boundaries included), else grad; NaN gets grad."""
@@ -134,6 +152,7 @@ def hardshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
     return op(out, (x,), lambda g: (np.where(inside, _zero(g.dtype), g),))
 
 
+@_elementwise
 def softshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
     """y = x - lambd if x > lambd, x + lambd if x < -lambd, else x * 0 (so -0.0 and
     -lambd give -0.0 and NaN stays NaN, as torch's scalar kernel). Backward: 0 on
@@ -148,6 +167,7 @@ def softshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
     return op(out, (x,), lambda g: (np.where(inside, _zero(g.dtype), g),))
 
 
+@_elementwise
 def hardsigmoid(x: Tensor) -> Tensor:
     """y = min(max(x + 3, 0), 6) / 6 (NaN propagates). Backward: grad / 6 on the open
     interval (-3, 3), 0 elsewhere (at +-3 and at NaN).
@@ -166,6 +186,7 @@ def hardsigmoid(x: Tensor) -> Tensor:
     return op(t, (x,), lambda g: (np.where(inside, g / _c(6, g.dtype), _zero(g.dtype)),))
 
 
+@_elementwise
 def hardswish(x: Tensor) -> Tensor:
     """y = x * min(max(x + 3, 0), 6) / 6 (so -inf gives -inf * 0 = NaN, as torch).
 
@@ -193,17 +214,22 @@ def hardswish(x: Tensor) -> Tensor:
 
 # -- exponential family -----------------------------------------------------------
 
-def elu(x: Tensor, alpha: float = 1.0, scale: float = 1.0, input_scale: float = 1.0) -> Tensor:
+@_elementwise
+def elu(x: Tensor, alpha: float = 1.0, scale: float = 1.0, input_scale: float = 1.0,
+        backward_input_scale: float | None = None) -> Tensor:
     """torch's ``elu(x, alpha, scale, input_scale)``, shared by ELU, CELU and SELU:
 
-        y = expm1(x * input_scale) * (alpha * scale)   if x <= 0
-        y = x * scale                                  otherwise
+        y = expm1(x * input_scale) * (alpha * scale)   if x < 0
+        y = x * scale                                  otherwise (x = +-0.0 included)
 
-    expm1 keeps -0.0 (y(-0.0) = -0.0) and is exact for small |x|. Backward:
+    expm1 is exact for small |x|. torch 2.13 returns x * scale at x = +-0.0
+    (so ELU(alpha=-1.5)(0.0) = +0.0, not expm1(0) * -1.5 = -0.0), while its
+    backward takes the negative branch there (x <= 0). Backward:
     grad * input_scale * alpha * scale * exp(x * input_scale) where x <= 0
     (so at x = 0 the left derivative alpha * scale * input_scale), grad * scale
     otherwise (also at NaN). The in-place variant's backward (from the result)
     agrees for alpha >= 0; torch rejects it for alpha < 0.
+    ``backward_input_scale`` (CELU) replaces input_scale in the backward only.
     """
     d = x.data
     dt = d.dtype
@@ -214,12 +240,13 @@ def elu(x: Tensor, alpha: float = 1.0, scale: float = 1.0, input_scale: float = 
         z = d * negiptcoef
         out = np.expm1(z)
         out *= negcoef
-        np.multiply(d, poscoef, out=out, where=~neg)
+        np.multiply(d, poscoef, out=out, where=~(d < 0))
+    bscale = negiptcoef if backward_input_scale is None else _c(backward_input_scale, dt)
 
     def vjp(g):
         with _quiet():
-            e = np.exp(z)
-            e *= negiptcoef * negcoef
+            e = np.exp(z if backward_input_scale is None else d * bscale)
+            e *= bscale * negcoef
             e *= g
             np.multiply(g, poscoef, out=e, where=~neg)
         return (e,)
@@ -229,8 +256,15 @@ def elu(x: Tensor, alpha: float = 1.0, scale: float = 1.0, input_scale: float = 
 
 def celu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """celu(x) = max(0, x) + min(0, alpha * expm1(x / alpha)) = elu(x, alpha, 1, 1/alpha);
-    the gradient at 0 is (1/alpha) * alpha (= 1 up to rounding)."""
-    return elu(x, alpha, 1.0, 1.0 / alpha)
+    the gradient at 0 is (1/alpha) * alpha (= 1 up to rounding).
+
+    torch 2.13's backward (derivatives.yaml: ``elu_backward(grad, alpha, 1,
+    1.0/alpha.toFloat(), ...)``) rounds alpha to float32 before inverting it, also
+    for float64 inputs: the gradient is grad * (1/a32) * alpha * exp(x / a32),
+    a32 = float32(alpha), not the exact derivative of the forward (relative error
+    ~ 6e-8 |x / alpha| in float64). The twin uses the same formula, so that it
+    agrees with torch's gradient; gradcheck tolerates the difference."""
+    return elu(x, alpha, 1.0, 1.0 / alpha, backward_input_scale=1.0 / float(np.float32(alpha)))
 
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -242,14 +276,19 @@ def selu(x: Tensor) -> Tensor:
     return elu(x, SELU_ALPHA, SELU_SCALE, 1.0)
 
 
+@_elementwise
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """GELU.
 
-    'none': y = x * Phi(x) = 0.5 * x * erfc(-x / sqrt(2)). torch writes
+    'none': y = x * Phi(x), Phi(x) = 0.5 * erfc(-x / sqrt(2)). torch writes
     0.5 * x * (1 + erf(x / sqrt(2))), which loses all digits for x < -5 or so
     (float32 gives -0.0 there); erfc keeps them, so the twin is at least as close
-    to the float64 oracle. Computed in float64 and rounded once. Backward:
+    to the float64 oracle. Phi and phi are computed in float64 and rounded once to
+    the input's dtype, then combined in that dtype, so that where they underflow
+    the twin produces the same (signed) zeros as torch. Backward:
     grad * (Phi(x) + x * phi(x)), phi(x) = exp(-x^2/2) / sqrt(2 pi).
+    torch's vectorised float32 kernel returns NaN at x = +inf (its scalar path
+    and float64 give inf); the twin gives inf.
     Special values as torch: y(+inf) = inf, y(-inf) = -inf * 0 = NaN, and the
     gradient at +-inf is inf * 0 = NaN.
 
@@ -281,22 +320,25 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     check(approximate == "none", RuntimeError, f"GELU: approximate argument must be either none or tanh, got {approximate!r}")
     d64 = d.astype(np.float64, copy=False)
     with _quiet():
-        cdf = erfc(d64 * -np.sqrt(0.5))
-        cdf *= 0.5
-        out = (d64 * cdf).astype(dt, copy=False)
+        cdf64 = erfc(d64 * -np.sqrt(0.5))
+        cdf64 *= 0.5
+        cdf = cdf64.astype(dt, copy=False)
+        out = d * cdf
 
     def vjp(g):
         with _quiet():
             pdf = np.exp(-0.5 * d64 * d64)
             pdf *= 1.0 / np.sqrt(2.0 * np.pi)
-            pdf *= d64
+            pdf = pdf.astype(dt, copy=False)
+            pdf *= d
             pdf += cdf
             pdf *= g
-        return (pdf.astype(dt, copy=False),)
+        return (pdf,)
 
     return op(out, (x,), vjp)
 
 
+@_elementwise
 def sigmoid(x: Tensor) -> Tensor:
     """sigmoid(x) = 1 / (1 + exp(-x)), evaluated without overflow on either side
     (torch's float32 gives exactly 0 for x < -88.7, the twin the subnormal value).
@@ -305,12 +347,14 @@ def sigmoid(x: Tensor) -> Tensor:
     return op(out, (x,), lambda g: (g * (1 - out) * out,))
 
 
+@_elementwise
 def tanh(x: Tensor) -> Tensor:
     """tanh(x); backward grad * (1 - y^2) from the output."""
     out = np.tanh(x.data)
     return op(out, (x,), lambda g: (g * (1 - out * out),))
 
 
+@_elementwise
 def silu(x: Tensor) -> Tensor:
     """silu(x) = x * sigmoid(x), with the stable sigmoid (torch writes x / (1 + exp(-x)),
     which returns -0.0 once exp overflows). Backward:
@@ -332,6 +376,7 @@ def silu(x: Tensor) -> Tensor:
     return op(out, (x,), vjp)
 
 
+@_elementwise
 def mish(x: Tensor) -> Tensor:
     """mish(x) = x * tanh(softplus(x)) with a stable softplus (torch: log1p(exp(x))).
     Backward: grad * (t + x * sigmoid(x) * (1 - t^2)), t = tanh(softplus(x));
@@ -355,6 +400,7 @@ def mish(x: Tensor) -> Tensor:
     return op(out, (x,), vjp)
 
 
+@_elementwise
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """softplus(x) = log(1 + exp(beta x)) / beta, and x itself where beta x > threshold
     (the comparison in the input's dtype, so beta x == threshold takes the log branch).
@@ -380,6 +426,7 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return op(out, (x,), vjp)
 
 
+@_elementwise
 def softsign(x: Tensor) -> Tensor:
     """softsign(x) = x / (|x| + 1), as torch composes it (so softsign(+-inf) = inf/inf = NaN).
 
@@ -402,6 +449,7 @@ def softsign(x: Tensor) -> Tensor:
     return op(out, (x,), vjp)
 
 
+@_elementwise
 def tanhshrink(x: Tensor) -> Tensor:
     """tanhshrink(x) = x - tanh(x), as torch composes it. Backward as torch's
     composition: grad + (-grad) * (1 - tanh(x)^2) (so the gradient at 0 is +0.0)."""
@@ -421,6 +469,7 @@ def tanhshrink(x: Tensor) -> Tensor:
     return op(out, (x,), vjp)
 
 
+@_elementwise
 def log_sigmoid(x: Tensor) -> Tensor:
     """log_sigmoid(x) = min(x, 0) - log1p(exp(-|x|)), stable everywhere (as torch's kernel).
 
@@ -489,6 +538,7 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
     return op(out, (x, weight), vjp)
 
 
+@_elementwise
 def rrelu(x: Tensor, lower: float, upper: float, training: bool, slopes: np.ndarray | None = None) -> Tensor:
     """Randomized leaky ReLU.
 
