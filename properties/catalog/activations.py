@@ -134,7 +134,7 @@ def _threshold_kwargs():
 
 
 THRESHOLD = elementwise(
-    "Threshold", _threshold_kwargs(), int_rejected=False,
+    "Threshold", _threshold_kwargs(), int_rejected=False, bench=_bench_elementwise({"threshold": 0.1, "value": 20.0}),
     extra_points=lambda kw: (kw["threshold"], kw["threshold"] - 0.5, kw["threshold"] + 0.5),
     special_kwargs=({"threshold": 0.5, "value": 2.0}, {"threshold": -1.5, "value": -7.0, "inplace": True},
                     {"threshold": 0.0, "value": 0.0}),
