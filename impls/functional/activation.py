@@ -147,8 +147,14 @@ def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     boundaries included), else grad; NaN gets grad."""
     d = x.data
     lo, hi = _c(min_val, d.dtype), _c(max_val, d.dtype)
-    out = _where(d < lo, lo, d)
-    out = _where(out > hi, hi, out)
+    if not np.issubdtype(d.dtype, np.floating):
+        out = np.minimum(np.maximum(d, lo), hi)
+    elif lo == 0:  # maximum(-0.0, 0.0) may return either zero: select +0.0 exactly
+        out = _zero_where(d < 0, np.minimum(d, hi))
+    elif hi == 0:
+        out = _zero_where(d > 0, np.maximum(d, lo))
+    else:  # a tie d == lo or d == hi returns the same nonzero value either way
+        out = np.minimum(np.maximum(d, lo), hi)  # NaN propagates
 
     def vjp(g):
         return (_zero_where((d <= lo) | (d >= hi), g),)
@@ -168,7 +174,14 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     d = x.data
     s = _c(negative_slope, d.dtype)
     pos = d > 0
-    out = _where(pos, d, d * s)
+    with _quiet():
+        # max(x, s x) for s <= 1, min(x, s x) for s > 1: x where x > 0, s x where x < 0,
+        # NaN propagates, and at x = +-0 both candidates are the same zero.
+        # (s = 0: inf * 0 is NaN, which max would propagate from the unused branch.)
+        if s == 0:
+            out = _where(pos, d, d * s)
+        else:
+            out = np.maximum(d, d * s) if s <= 1 else np.minimum(d, d * s)
     return op(out, (x,), lambda g: (_where(pos, g, g * s),))
 
 
@@ -191,7 +204,9 @@ def softshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
     d = x.data
     l = _c(lambd, d.dtype)
     with _quiet():
-        out = _where(d > l, d - l, _where(d < -l, d + l, d * _zero(d.dtype)))
+        # x - clamp(x, -lambd, lambd) is x -+ lambd outside and +0.0 inside; copysign
+        # gives the inside zeros x's sign (torch: x * 0) and changes nothing outside.
+        out = np.copysign(d - np.minimum(np.maximum(d, -l), l), d)
     inside = (d >= -l) & (d <= l)
     return op(out, (x,), lambda g: (_zero_where(inside, g),))
 
