@@ -35,17 +35,19 @@ def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None, bias
     """
     dt = x.dtype
     f64 = np.float64
+    C = x.shape[1]
     axes = (0,) + tuple(range(2, x.ndim))
-    bshape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-    n = x.size // x.shape[1] if x.shape[1] else 0
-    xd = x.data.astype(f64)
+    bshape = (1, C) + (1,) * (x.ndim - 2)
+    n = x.size // C if C else 0
     new_mean = new_var = None
     if use_batch_stats:
         if n == 0:  # torch returns an (empty) result and leaves the running stats alone
-            mean, var = np.zeros(x.shape[1], f64), np.ones(x.shape[1], f64)
+            mean, var = np.zeros(C, f64), np.ones(C, f64)
         else:
-            mean = xd.mean(axis=axes)
-            var = np.square(xd - mean.reshape(bshape)).mean(axis=axes)
+            mean = x.data.mean(axis=axes, dtype=f64)
+            centred = x.data.astype(f64)
+            centred -= mean.reshape(bshape)
+            var = np.einsum(_sum_sq(x.ndim), centred, centred) / n
             if running_mean is not None:
                 f = exponential_average_factor
                 unbiased = var * (n / (n - 1)) if n > 1 else np.full_like(var, np.nan)
@@ -53,29 +55,45 @@ def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None, bias
                 new_var = ((1 - f) * running_var + f * unbiased).astype(running_var.dtype)
     else:
         mean, var = running_mean.astype(f64), running_var.astype(f64)
-    invstd = (1 / np.sqrt(var + eps)).reshape(bshape)
-    xhat = (xd - mean.reshape(bshape)) * invstd
-    w = weight.data.astype(f64).reshape(bshape) if weight is not None else None
-    y = xhat if w is None else xhat * w
-    if bias is not None:
-        y = y + bias.data.astype(f64).reshape(bshape)
+    invstd = 1 / np.sqrt(var + eps)
+    w = weight.data.astype(f64) if weight is not None else np.ones(C, f64)
+    b = bias.data.astype(f64) if bias is not None else np.zeros(C, f64)
+    # y = x a + c with a = w invstd, c = b - mean a: in float64 this fused form's
+    # rounding (~1e-16 * invstd) is far below a float32 ulp.
+    a = w * invstd
+    y = x.data.astype(f64)
+    y *= a.reshape(bshape)
+    y += (b - mean * a).reshape(bshape)
 
     def vjp(g):
         g = g.astype(f64)
-        scale = invstd if w is None else w * invstd
-        gx = None
+        xhat = x.data.astype(f64)
+        xhat -= mean.reshape(bshape)
+        xhat *= invstd.reshape(bshape)
+        sum_gx = np.einsum(_sum_prod(x.ndim), g, xhat)
+        sum_g = g.sum(axis=axes)
+        grads = [None]
         if x.requires_grad:
             if use_batch_stats and n:
-                gx = scale * (g - g.mean(axis=axes, keepdims=True) - xhat * (g * xhat).mean(axis=axes, keepdims=True))
-            else:
-                gx = g * scale
-            gx = gx.astype(dt)
-        grads = [gx]
+                xhat *= (sum_gx / n).reshape(bshape)
+                g -= (sum_g / n).reshape(bshape)
+                g -= xhat
+            g *= a.reshape(bshape)
+            grads[0] = g.astype(dt)
         if weight is not None:
-            grads.append((g * xhat).sum(axis=axes).astype(weight.dtype))
+            grads.append(sum_gx.astype(weight.dtype))
         if bias is not None:
-            grads.append(g.sum(axis=axes).astype(bias.dtype))
+            grads.append(sum_g.astype(bias.dtype))
         return tuple(grads)
 
     parents = (x,) + tuple(t for t in (weight, bias) if t is not None)
     return op(y.astype(dt), parents, vjp), new_mean, new_var
+
+
+def _sum_sq(ndim: int) -> str:
+    """einsum spec summing a*b over every axis but 1: 'ab,ab->b' (2-D), 'abc,abc->b' (3-D)."""
+    letters = 'abcdefgh'[:ndim]
+    return f'{letters},{letters}->b'
+
+
+_sum_prod = _sum_sq
