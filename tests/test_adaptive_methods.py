@@ -1,0 +1,104 @@
+"""AdaptiveLogSoftmaxWithLoss.log_prob and .predict against torch.
+
+The catalog entry covers forward; these methods are not forward, so they are
+checked here: random configurations from the catalog's kwargs strategy, the same
+standard-normal state loaded into both sides, random inputs, torch's default
+tolerances (torch.testing.assert_close), float32 and float64.
+
+Gradients of log_prob go through ``impls.vjp``, which takes anything with
+``forward`` and ``named_parameters``: a duck-typed adapter whose ``forward`` is
+the bound method ``log_prob`` (parameter names stay the module's own).
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from properties.catalog.adaptive import asm_kwargs
+from properties.catalog.entry import default_state
+from properties.strategies import float_arrays
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@st.composite
+def configurations(draw, dtype):
+    kw = draw(asm_kwargs())
+    n = draw(st.integers(0, 6))
+    x = draw(float_arrays((n, kw["in_features"]), np.dtype(dtype), -5.0, 5.0))
+    seed = draw(st.integers(0, 2**31 - 1))
+    return kw, x, seed
+
+
+def _pair(impl, kw, dtype, seed):
+    tm = torch.nn.AdaptiveLogSoftmaxWithLoss(**kw, dtype=DTYPES[dtype])
+    twin = impl.nn.AdaptiveLogSoftmaxWithLoss(**kw, dtype=np.dtype(dtype))
+    torch_state = {k: v.numpy() for k, v in tm.state_dict().items()}
+    state = default_state(torch_state, [n for n, _ in tm.named_parameters()], np.random.default_rng(seed))
+    tm.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in state.items()})
+    twin.load_state_dict({k: v.copy() for k, v in state.items()})
+    return tm, twin
+
+
+@pytest.mark.parametrize("dtype", list(DTYPES))
+def test_log_prob_matches_torch(impl, dtype):
+    @SETTINGS
+    @given(case=configurations(dtype))
+    def run(case):
+        kw, x, seed = case
+        tm, twin = _pair(impl, kw, dtype, seed)
+        tx = torch.from_numpy(x.copy()).requires_grad_(True)
+        expected = tm.log_prob(tx)
+        got = twin.log_prob(x.copy())
+        assert isinstance(got, np.ndarray) and got.dtype == x.dtype
+        torch.testing.assert_close(torch.from_numpy(got), expected.detach(), msg=lambda m: f"log_prob {kw}: {m}")
+
+        cot = np.random.default_rng(seed).standard_normal(expected.shape).astype(x.dtype)
+        params = [p for _, p in tm.named_parameters()]
+        expected.backward(torch.from_numpy(cot))
+        adapter = types.SimpleNamespace(forward=twin.log_prob, named_parameters=twin.named_parameters)
+        (gx,), pgrads = impl.vjp(adapter, (x.copy(),), cot)
+        torch.testing.assert_close(torch.from_numpy(gx), tx.grad, msg=lambda m: f"log_prob grad input {kw}: {m}")
+        for (name, p) in tm.named_parameters():
+            ref = p.grad if p.grad is not None else torch.zeros_like(p)
+            torch.testing.assert_close(torch.from_numpy(pgrads[name]), ref, msg=lambda m: f"log_prob grad {name} {kw}: {m}")
+        assert len(params) == len(pgrads)
+
+    run()
+
+
+@pytest.mark.parametrize("dtype", list(DTYPES))
+def test_predict_matches_torch(impl, dtype):
+    @SETTINGS
+    @given(case=configurations(dtype))
+    def run(case):
+        kw, x, seed = case
+        tm, twin = _pair(impl, kw, dtype, seed)
+        with torch.no_grad():
+            expected = tm.predict(torch.from_numpy(x.copy())).numpy()
+        got = twin.predict(x.copy())
+        assert got.dtype == np.int64 and got.shape == expected.shape, (got.dtype, got.shape, expected.shape)
+        np.testing.assert_array_equal(got, expected, err_msg=f"predict {kw}")
+        # predict is documented as log_prob(input).argmax(dim=1); check it on the twin itself
+        if x.shape[0]:
+            np.testing.assert_array_equal(got, np.argmax(twin.log_prob(x.copy()), axis=1), err_msg=f"predict vs argmax {kw}")
+
+    run()
+
+
+def test_methods_reject_1d_input_like_torch(impl):
+    kw = {"in_features": 4, "n_classes": 6, "cutoffs": [2]}
+    x = np.zeros(4, np.float32)
+    twin, tm = impl.nn.AdaptiveLogSoftmaxWithLoss(**kw), torch.nn.AdaptiveLogSoftmaxWithLoss(**kw)
+    for name in ("log_prob", "predict"):
+        with pytest.raises(IndexError):
+            getattr(tm, name)(torch.from_numpy(x))
+        with pytest.raises(IndexError):
+            getattr(twin, name)(x)
