@@ -101,8 +101,9 @@ def pytest_generate_tests(metafunc):
             if reason:
                 marks.append(pytest.mark.skip(reason=reason))
             values.append(pytest.param(entry, *[combo[n] for n in argnames[1:]], marks=marks))
-            ids.append("-".join([entry.name] + [str(combo[n]) for n in argnames[1:] if combo.get(n) is not None and n != "example"]
-                                + ([combo["example"].id] if combo.get("example") is not None else [])))
+            # Fixed examples and invalid cases contribute their id; None (a fuzzed run) nothing.
+            parts = [getattr(combo[n], "id", combo[n]) for n in argnames[1:] if combo[n] is not None]
+            ids.append("-".join([entry.name] + [str(p) for p in parts]))
     metafunc.parametrize(argnames, values, ids=ids)
 
 

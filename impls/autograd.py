@@ -37,6 +37,7 @@ __all__ = [
     "is_grad_enabled",
     "as_tensor",
     "unbroadcast",
+    "sign",
 ]
 
 _GRAD_ENABLED = True
@@ -432,9 +433,14 @@ def sqrt(a: Tensor) -> Tensor:
     return op(out, (a,), lambda g: (g / (2 * out),))
 
 
+def sign(x: np.ndarray) -> np.ndarray:
+    """torch's sign: (0 < x) - (x < 0), so sign(0) = 0 and sign(NaN) = 0 (NumPy gives NaN)."""
+    return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
+
+
 def abs_(a: Tensor) -> Tensor:
-    """|a|; torch's subgradient at 0 is sign(0) = 0."""
-    return op(np.abs(a.data), (a,), lambda g: (g * np.sign(a.data),))
+    """|a|; backward g * sign(a) with torch's sign: the subgradient at 0 and at NaN is 0."""
+    return op(np.abs(a.data), (a,), lambda g: (g * sign(a.data),))
 
 
 def tanh(a: Tensor) -> Tensor:

@@ -6,13 +6,17 @@ import numpy as np
 
 from .. import autograd as ag
 from .._validate import check
-from ..autograd import Tensor
+from ..autograd import Tensor, op
 
 __all__ = ["linear", "flatten"]
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = x W^T + b over the last dimension of x (any number of leading dims)."""
+    """y = x W^T + b over the last dimension of x (any number of leading dims).
+
+    Backward, with G the cotangent flattened to (M, out) and X the input to (M, in):
+    dx = G W, dW = G^T X, db = sum of G over the leading dims.
+    """
     check(
         x.ndim >= 1 and x.shape[-1] == weight.shape[1],
         RuntimeError,
@@ -20,8 +24,23 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         f"features in its last dimension, weight expects in_features={weight.shape[1]}; input shape {x.shape})",
     )
     check(x.dtype == weight.dtype, RuntimeError, f"linear: input dtype {x.dtype} differs from weight dtype {weight.dtype}")
-    y = ag.matmul(x, ag.transpose(weight, None))
-    return y if bias is None else y + bias
+    w = weight.data
+    out = x.data @ w.T
+    if bias is not None:
+        out += bias.data
+    parents = (x, weight) if bias is None else (x, weight, bias)
+
+    rows = int(np.prod(x.shape[:-1], dtype=np.int64))  # explicit: reshape(-1, 0) is ambiguous
+
+    def vjp(g):
+        g2 = g.reshape(rows, w.shape[0])
+        gx = (g @ w) if x.requires_grad else None
+        gw = (g2.T @ x.data.reshape(rows, w.shape[1])) if weight.requires_grad else None
+        if bias is None:
+            return gx, gw
+        return gx, gw, (g2.sum(axis=0) if bias.requires_grad else None)
+
+    return op(out, parents, vjp)
 
 
 def flatten(x: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
