@@ -3,7 +3,10 @@
 The catalog entry covers forward; these methods are not forward, so they are
 checked here: random configurations from the catalog's kwargs strategy, the same
 standard-normal state loaded into both sides, random inputs, torch's default
-tolerances (torch.testing.assert_close), float32 and float64.
+tolerances (torch.testing.assert_close), float32 and float64. As in the harness
+(DESIGN.md, Tolerances), a float32 value that misses torch's float32 result is
+accepted only when it is within the same tolerance of torch in float64 on the
+same case (the oracle): both sides then differ by float32 rounding.
 
 Gradients of log_prob go through ``impls.vjp``, which takes anything with
 ``forward`` and ``named_parameters``: a duck-typed adapter whose ``forward`` is
@@ -44,7 +47,31 @@ def _pair(impl, kw, dtype, seed):
     state = default_state(torch_state, [n for n, _ in tm.named_parameters()], np.random.default_rng(seed))
     tm.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in state.items()})
     twin.load_state_dict({k: v.copy() for k, v in state.items()})
-    return tm, twin
+    return tm, twin, state
+
+
+def _oracle_log_prob(kw, state, x, cot):
+    """torch in float64 on the upcast case: log_prob, its input and parameter grads."""
+    tm = torch.nn.AdaptiveLogSoftmaxWithLoss(**kw, dtype=torch.float64)
+    tm.load_state_dict({k: torch.from_numpy(v.astype(np.float64)) for k, v in state.items()})
+    tx = torch.from_numpy(x.astype(np.float64)).requires_grad_(True)
+    out = tm.log_prob(tx)
+    out.backward(torch.from_numpy(cot.astype(np.float64)))
+    grads = {name: (p.grad if p.grad is not None else torch.zeros_like(p)) for name, p in tm.named_parameters()}
+    return {"value": out.detach(), "grad input": tx.grad, **{f"grad {k}": v for k, v in grads.items()}}
+
+
+def _assert_close(label, got, ref, oracle, kw):
+    """assert_close against torch; for float32, the float64 oracle arbitrates a miss."""
+    try:
+        torch.testing.assert_close(got, ref)
+    except AssertionError as first:
+        if got.dtype != torch.float32 or oracle is None:
+            raise AssertionError(f"{label} {kw}: {first}") from None
+        try:
+            torch.testing.assert_close(got.double(), oracle[label], rtol=1.3e-6, atol=1e-5)
+        except AssertionError as second:
+            raise AssertionError(f"{label} {kw}: {first}\nand against the float64 oracle: {second}") from None
 
 
 @pytest.mark.parametrize("dtype", list(DTYPES))
@@ -53,22 +80,23 @@ def test_log_prob_matches_torch(impl, dtype):
     @given(case=configurations(dtype))
     def run(case):
         kw, x, seed = case
-        tm, twin = _pair(impl, kw, dtype, seed)
+        tm, twin, state = _pair(impl, kw, dtype, seed)
         tx = torch.from_numpy(x.copy()).requires_grad_(True)
         expected = tm.log_prob(tx)
+        cot = np.random.default_rng(seed).standard_normal(tuple(expected.shape)).astype(x.dtype)
+        oracle = _oracle_log_prob(kw, state, x, cot) if dtype == "float32" else None
         got = twin.log_prob(x.copy())
         assert isinstance(got, np.ndarray) and got.dtype == x.dtype
-        torch.testing.assert_close(torch.from_numpy(got), expected.detach(), msg=lambda m: f"log_prob {kw}: {m}")
+        _assert_close("value", torch.from_numpy(got), expected.detach(), oracle, kw)
 
-        cot = np.random.default_rng(seed).standard_normal(expected.shape).astype(x.dtype)
         params = [p for _, p in tm.named_parameters()]
         expected.backward(torch.from_numpy(cot))
         adapter = types.SimpleNamespace(forward=twin.log_prob, named_parameters=twin.named_parameters)
         (gx,), pgrads = impl.vjp(adapter, (x.copy(),), cot)
-        torch.testing.assert_close(torch.from_numpy(gx), tx.grad, msg=lambda m: f"log_prob grad input {kw}: {m}")
-        for (name, p) in tm.named_parameters():
+        _assert_close("grad input", torch.from_numpy(gx), tx.grad, oracle, kw)
+        for name, p in tm.named_parameters():
             ref = p.grad if p.grad is not None else torch.zeros_like(p)
-            torch.testing.assert_close(torch.from_numpy(pgrads[name]), ref, msg=lambda m: f"log_prob grad {name} {kw}: {m}")
+            _assert_close(f"grad {name}", torch.from_numpy(pgrads[name]), ref, oracle, kw)
         assert len(params) == len(pgrads)
 
     run()
@@ -80,7 +108,7 @@ def test_predict_matches_torch(impl, dtype):
     @given(case=configurations(dtype))
     def run(case):
         kw, x, seed = case
-        tm, twin = _pair(impl, kw, dtype, seed)
+        tm, twin, _ = _pair(impl, kw, dtype, seed)
         with torch.no_grad():
             expected = tm.predict(torch.from_numpy(x.copy())).numpy()
         got = twin.predict(x.copy())
