@@ -79,13 +79,24 @@ def _lengths(x, name: str) -> np.ndarray:
     return x.astype(np.int64).reshape(-1)
 
 
-def _log_add3(a, b, c):
+def _log_add3(a, b, c, m, out):
     """log(exp(a) + exp(b) + exp(c)) as torch's kernel evaluates it: shift by the
-    max (0 when all are -inf, so -inf - -inf never happens)."""
-    m = np.maximum(np.maximum(a, b), c)
-    m[m == -np.inf] = 0
-    with np.errstate(divide="ignore"):
-        return np.log(np.exp(a - m) + np.exp(b - m) + np.exp(c - m)) + m
+    max (0 when all are -inf, so -inf - -inf never happens). ``m`` and ``out`` are
+    scratch buffers of a's shape; the result is written to ``out``. Call inside
+    ``np.errstate(divide="ignore")`` (log 0 = -inf is expected)."""
+    np.maximum(a, b, out=m)
+    np.maximum(m, c, out=m)
+    np.copyto(m, 0, where=m == -np.inf)
+    np.subtract(a, m, out=out)
+    np.exp(out, out=out)
+    t = np.exp(b - m)
+    out += t
+    np.subtract(c, m, out=t)
+    np.exp(t, out=t)
+    out += t
+    np.log(out, out=out)
+    out += m
+    return out
 
 
 def _validate(lp: np.ndarray, targets: np.ndarray, il: np.ndarray, tl: np.ndarray, blank: int):
@@ -143,16 +154,19 @@ def ctc_nll(log_probs: Tensor, targets: np.ndarray, il: np.ndarray, tl: np.ndarr
     alpha[0, :, 0] = lpe[0, :, 0]
     if L > 1:
         alpha[0, :, 1] = np.where(tl > 0, lpe[0, :, 1], neginf)
-    a2 = np.empty((N, L), dt)
-    a3 = np.empty((N, L), dt)
-    for t in range(1, T):
-        prev = alpha[t - 1]
-        a2[:, 0] = neginf
-        a2[:, 1:] = prev[:, :-1]
-        a3[:, :2] = neginf
-        a3[:, 2:] = prev[:, :-2]
-        a3[~skip] = neginf
-        alpha[t] = _log_add3(prev, a2, a3) + lpe[t]
+    no_skip = ~skip
+    a2 = np.full((N, L), neginf, dt)  # alpha_{t-1}(s-1); column 0 stays -inf
+    a3 = np.full((N, L), neginf, dt)  # alpha_{t-1}(s-2) where the skip is allowed
+    scratch = np.empty((N, L), dt)
+    with np.errstate(divide="ignore"):
+        for t in range(1, T):
+            prev = alpha[t - 1]
+            a2[:, 1:] = prev[:, :-1]
+            a3[:, 2:] = prev[:, :-2]
+            np.copyto(a3, neginf, where=no_skip)
+            cur = alpha[t]
+            _log_add3(prev, a2, a3, scratch, cur)
+            cur += lpe[t]
 
     end = alpha[np.maximum(il - 1, 0), n_idx]  # (N, L): alpha at each sample's last step
     l1 = end[n_idx, 2 * tl]
@@ -167,23 +181,28 @@ def ctc_nll(log_probs: Tensor, targets: np.ndarray, il: np.ndarray, tl: np.ndarr
     def vjp(g):
         # beta: each sample starts at its own t = il-1 with its two final states.
         final = (s_idx[None, :] == 2 * tl[:, None]) | (s_idx[None, :] == 2 * tl[:, None] - 1)
+        starts = np.where(final[None], lpe, neginf)  # beta at each sample's last step
+        t_idx = np.arange(T)[:, None]
+        is_start = (t_idx == il[None, :] - 1)[:, :, None]  # (T, N, 1)
+        is_after = (t_idx > il[None, :] - 1)[:, :, None]
         beta = np.full((T, N, L), neginf, dtype=dt)
-        b2 = np.empty((N, L), dt)
-        b3 = np.empty((N, L), dt)
-        skip_up = np.zeros((N, L), dtype=bool)  # s -> s+2 allowed: l'_{s+2} != l'_s
-        skip_up[:, :-2] = skip[:, 2:]
+        b2 = np.full((N, L), neginf, dt)  # beta_{t+1}(s+1); last column stays -inf
+        b3 = np.full((N, L), neginf, dt)  # beta_{t+1}(s+2) where the skip is allowed
+        no_skip_up = np.ones((N, L), dtype=bool)
+        no_skip_up[:, :-2] = ~skip[:, 2:]  # s -> s+2 allowed iff l'_{s+2} != l'_s
+        scratch = np.empty((N, L), dt)
         nxt = np.full((N, L), neginf, dtype=dt)
-        for t in range(T - 1, -1, -1):
-            b2[:, -1] = neginf
-            b2[:, :-1] = nxt[:, 1:]
-            b3[:, -2:] = neginf
-            b3[:, :-2] = nxt[:, 2:]
-            b3[~skip_up] = neginf
-            cur = _log_add3(nxt, b2, b3) + lpe[t]
-            start = np.where(final, lpe[t], neginf)
-            cur = np.where((t == il - 1)[:, None], start, np.where((t > il - 1)[:, None], neginf, cur))
-            beta[t] = cur
-            nxt = cur
+        with np.errstate(divide="ignore"):
+            for t in range(T - 1, -1, -1):
+                b2[:, :-1] = nxt[:, 1:]
+                b3[:, :-2] = nxt[:, 2:]
+                np.copyto(b3, neginf, where=no_skip_up)
+                cur = beta[t]
+                _log_add3(nxt, b2, b3, scratch, cur)
+                cur += lpe[t]
+                np.copyto(cur, starts[t], where=is_start[t])
+                np.copyto(cur, neginf, where=is_after[t])
+                nxt = cur
         ab = alpha + beta  # (T, N, L)
         # lcab[t, n, c] = logsumexp over {s: l'_s = c} of ab[t, n, s]: shift by the
         # max over s, then sum the exponentials into classes with a one-hot matmul.
