@@ -182,12 +182,17 @@ ELU = elementwise(
     special_kwargs=({}, {"alpha": 2.5, "inplace": True}, {"alpha": -1.5}, {"alpha": 0.0}),
 )
 
+# |alpha| >= 1 in the fuzz: torch's CELU backward rounds alpha to float32 before
+# inverting it (derivatives.yaml), so its gradient, which the twin reproduces, is off the
+# true derivative by up to |x / alpha| * 2^-24 relative; gradcheck (twin vs finite
+# differences, 1e-6) holds only while |x / alpha| <= 10. Small alpha is checked against
+# torch in the special values (alpha = 0.25 at x = -20: |x / alpha| = 80).
 CELU = elementwise(
     "CELU",
-    st.one_of(optional(alpha=st.floats(0.125, 3), inplace=INPLACE),
-              st.fixed_dictionaries({"alpha": st.floats(-2, -0.5)})),
+    st.one_of(optional(alpha=st.floats(1, 3), inplace=INPLACE),
+              st.fixed_dictionaries({"alpha": st.floats(-3, -1)})),
     extra_points=(-20.0, -5.0, 20.0),
-    special_kwargs=({}, {"alpha": 2.5, "inplace": True}, {"alpha": -1.5}),
+    special_kwargs=({}, {"alpha": 2.5, "inplace": True}, {"alpha": -1.5}, {"alpha": 0.25}),
     invalid=(Invalid("alpha=0", {"alpha": 0.0}, lambda dt: Inputs((_normal((3,), dt),))),),
 )
 
