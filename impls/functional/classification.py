@@ -138,6 +138,17 @@ def _valid_targets(t: np.ndarray, ignore_index: int, C: int, who: str):
     return valid, np.where(valid, t, 0).astype(np.int64, copy=False)
 
 
+def _reduce_weighted(per: np.ndarray, reduction: str, denom):
+    """'none': as is; 'sum': the sum; 'mean': sum / denom, the summed weights of the
+    non-ignored targets (0/0 = NaN when every target is ignored, as torch)."""
+    if reduction == "none":
+        return per
+    if reduction == "sum":
+        return per.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return per.sum() / denom
+
+
 def _to_last(a: np.ndarray) -> np.ndarray:
     return np.moveaxis(a, 1, -1) if a.ndim >= 2 else a
 
@@ -254,23 +265,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
     zero = np.zeros((), dt)
     nll = np.where(valid, -logp_t * w_t, zero)
     denom = np.where(valid, w_t, zero).sum(dtype=dt) if w is not None else np.asarray(valid.sum(), dt)
+    out = _reduce_weighted(nll, reduction, denom)
     if eps > 0:
         smooth = np.where(valid, -(logp * wrow).sum(axis=-1), zero)
-        if reduction == "none":
-            out = (1 - eps) * nll + smooth * (eps / C)
-        elif reduction == "sum":
-            out = (1 - eps) * nll.sum() + smooth.sum() * (eps / C)
-        else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out = (1 - eps) * (nll.sum() / denom) + (smooth.sum() / denom) * (eps / C)
-    else:
-        if reduction == "none":
-            out = nll
-        elif reduction == "sum":
-            out = nll.sum()
-        else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out = nll.sum() / denom
+        out = (1 - eps) * out + _reduce_weighted(smooth, reduction, denom) * (eps / C)
     out = np.asarray(out, dtype=dt)
 
     def vjp(g):
@@ -315,14 +313,7 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index: int = -10
     w_t = w[ts] if w is not None else np.ones(ts.shape, dt)
     per = np.where(valid, -x_t * w_t, zero)
     denom = np.where(valid, w_t, zero).sum(dtype=dt) if w is not None else np.asarray(valid.sum(), dt)
-    if reduction == "none":
-        out = per
-    elif reduction == "sum":
-        out = per.sum()
-    else:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out = per.sum() / denom
-    out = np.asarray(out, dtype=dt)
+    out = np.asarray(_reduce_weighted(per, reduction, denom), dtype=dt)
 
     def vjp(g):
         gr = np.where(valid, _reduced_cotangent(g, reduction, per.shape, denom, dt), zero)
