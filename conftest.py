@@ -119,3 +119,30 @@ def nnp(request):
 @pytest.fixture
 def impl(request):
     return request.config.nnparity_impl
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Record skips the harness did not record itself (e.g. CUDA checks on a machine
+    without a GPU, skipped at setup by a mark), with their reason, so the report's
+    matrix and the gate see them. Not-implemented skips are recorded by the harness."""
+    outcome = yield
+    report = outcome.get_result()
+    writer = getattr(item.config, "nnparity_writer", None)
+    if writer is None or not report.skipped or hasattr(report, "wasxfail") or item.nodeid in writer.test_ids:
+        return
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    entry, check = params.get("entry"), getattr(item.module, "CHECK", None)
+    if entry is None or check is None:
+        return
+    from nnparity.records import Record
+
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    reason = reason[len("Skipped: "):] if reason.startswith("Skipped: ") else reason
+    example = params.get("example")
+    writer.write(Record(entry=entry.name, check=check, dtype=str(params.get("dtype") or ""),
+                        device=str(params.get("device") or ""), mode=str(params.get("mode") or ""),
+                        example=getattr(example, "id", "") or "", verdict="skip", message=reason,
+                        test_id=item.nodeid, impl=item.config.nnparity_impl.name,
+                        extra={k: str(v) for k, v in params.items() if k == "layout"}))

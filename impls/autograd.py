@@ -13,6 +13,9 @@ Rules a primitive follows (read :func:`op` first, then any primitive below):
   shape (:func:`unbroadcast`).
 * A vjp may return ``None`` for a parent that gets no gradient (an integer index,
   a mask), which is cheaper than an array of zeros.
+* A vjp never writes into the cotangent ``g`` it receives (the same array may be
+  handed to several parents, and leaves keep it without a copy); it may write
+  into arrays it allocated itself.
 * Fused primitives (softmax, log_softmax, losses, normalisation) live in
   ``impls.functional``; they use :func:`op` directly where a fused backward is
   more stable or faster than the composition.
@@ -235,7 +238,7 @@ def backward(outputs: Sequence[Tensor], cotangents: Sequence[np.ndarray]) -> Non
         if g is None:
             continue
         if node._vjp is None:  # a leaf
-            node.grad = g.copy() if node.grad is None else node.grad + g
+            node.grad = g if node.grad is None else node.grad + g
             continue
         for parent, gp in zip(node._parents, node._vjp(g)):
             if gp is None or not parent.requires_grad:

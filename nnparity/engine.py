@@ -16,7 +16,7 @@ from .case import Case, strided
 from .compare import Comparison, compare
 from .impl import Impl
 
-__all__ = ["NotImplementedByImpl", "CatalogError", "Pair", "build_pair", "forward_arrays", "gradient_arrays",
+__all__ = ["NotImplementedByImpl", "CatalogError", "Pair", "forward_arrays", "gradient_arrays",
            "judge", "copy_args", "is_float_array", "cotangents_for", "rng_for"]
 
 
@@ -129,11 +129,7 @@ def _compare_state_layout(torch_state, twin_state) -> list[Comparison]:
     return out
 
 
-def build_pair(entry, case: Case, impl: Impl) -> Pair:
-    return Pair(entry, case, impl)
-
-
-def _run_twin(fn, what: str, entry_name: str):
+def _run_twin(fn, what: str):
     """Call into the twin; an unexpected exception becomes an assertion that names it."""
     try:
         return fn()
@@ -170,7 +166,7 @@ def forward_arrays(pair: Pair) -> tuple[dict, dict]:
 
     tout = to_numpy(_run_torch(torch_forward, entry.name))
     pair.inject_torch_noise(case.args)
-    wout = _run_twin(lambda: pair.twin(*twin_args, **copy_args(case.fkwargs)), "forward", entry.name)
+    wout = _run_twin(lambda: pair.twin(*twin_args, **copy_args(case.fkwargs)), "forward")
     torch_res, twin_res = _label_outputs(tout), _label_outputs(wout)
     for i, (ta, wa) in enumerate(zip(to_numpy(targs), twin_args)):
         if isinstance(ta, np.ndarray):
@@ -209,7 +205,7 @@ def gradient_arrays(pair: Pair) -> tuple[dict, dict]:
         entry.name)
     pair.inject_torch_noise(case.args)
     wgrads, wpgrads = _run_twin(lambda: pair.impl.vjp(pair.twin, copy_args(case.args), cots, **copy_args(case.fkwargs)),
-                                "vjp", entry.name)
+                                "vjp")
     torch_res, twin_res = {}, {}
     for i, diff in enumerate(differentiable):
         if diff:

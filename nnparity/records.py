@@ -71,6 +71,9 @@ class RecordWriter:
     def __init__(self, directory: str | os.PathLike, worker: str = "main"):
         self.path = Path(directory) / f"records-{worker}.jsonl"
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        #: pytest node ids this writer has written a record for (so the skip hook in
+        #: conftest.py records only skips the harness did not record itself).
+        self.test_ids: set[str] = set()
 
     def write(self, record: Record) -> None:
         line = json.dumps(_json_safe(asdict(record)), sort_keys=True)
@@ -78,6 +81,8 @@ class RecordWriter:
             f.write(line + "\n")
             f.flush()
             os.fsync(f.fileno())
+        if record.test_id:
+            self.test_ids.add(record.test_id)
 
 
 def load_records(directory: str | os.PathLike) -> list[Record]:

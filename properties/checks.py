@@ -54,3 +54,22 @@ def non_contiguous(case):
         return strided(x) if isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating) and x.ndim else x
 
     return replace(case, args=tuple(nc(a) for a in case.args), layout="non-contiguous")
+
+
+def value_params(entry):
+    """Forward and gradients: fuzzed per dtype x device x mode, plus every 'edge' example."""
+    from reference import DEVICES
+
+    fuzz = [dict(dtype=d, device=v, mode=m, example=None) for d in DTYPES for v in DEVICES for m in entry.modes()]
+    fixed = [dict(dtype=d, device=v, mode=e.mode, example=e) for e in entry.examples_of("edge") for d in DTYPES for v in DEVICES]
+    return fuzz + fixed
+
+
+def run_value_check(nnp, check, body, entry, dtype, device, mode, example):
+    """Run ``body`` on a fixed example, or fuzz it."""
+    from .driver import case_strategy, example_case
+
+    if example is not None:
+        nnp.run_case(entry, check, example_case(entry, example, dtype, device), body)
+    else:
+        nnp.fuzz(entry, check, case_strategy(entry, dtype, device, mode), body, dtype=dtype, device=device, mode=mode)

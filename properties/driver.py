@@ -112,6 +112,7 @@ class _Tracker:
     worst: Comparison | None = None
     worst_case: Case | None = None
     failure: tuple | None = None  # (case, bad comparisons, message)
+    current: Case | None = None  # the case being run (after shrinking, the last one is the minimal example)
     notes: list = field(default_factory=list)
 
     def see(self, case: Case, comparisons: list[Comparison]) -> None:
@@ -145,6 +146,8 @@ class Harness:
             rec.rtol, rec.atol, rec.tol_reason = c.tol.rtol, c.tol.atol, c.tol.reason
             rec.worst_index = list(c.worst_index) if c.worst_index is not None else None
             rec.twin_value, rec.torch_value, rec.oracle_value, rec.blame = c.twin_value, c.torch_value, c.oracle_value, c.blame
+            if c.extra:  # e.g. the oracle's arbitration ('arbitrated', both sides' headroom vs the oracle)
+                rec.extra = {**c.extra, **rec.extra}
         if case is not None:
             rec.minimal_example, rec.seed = case.to_json(), case.seed
         self.writer.write(rec)
@@ -170,6 +173,7 @@ class Harness:
         tracker = _Tracker()
 
         def prop(case):
+            tracker.current = case
             comparisons = body(case)
             tracker.see(case, comparisons)
             bad = [c for c in comparisons if not c.ok]
@@ -199,7 +203,10 @@ class Harness:
                 self.record(entry, check, case_like, "fail", comparison=worst, case=case, examples=tracker.examples,
                             message=message, started=started, blob=blob)
             else:
-                self.record(entry, check, case_like, "error", examples=tracker.examples,
+                # The twin raised (the engine turns that into an AssertionError naming it): a discrepancy, with
+                # the shrunk case (Hypothesis runs the minimal failing example last). Anything else: a harness error.
+                verdict = "fail" if isinstance(e, AssertionError) else "error"
+                self.record(entry, check, case_like, verdict, case=tracker.current, examples=tracker.examples,
                             message=f"{type(e).__name__}: {e}", started=started, blob=blob)
             raise
         self.record(entry, check, case_like, "pass", comparison=tracker.worst, case=tracker.worst_case,
@@ -237,6 +244,3 @@ class Harness:
         self.record(entry, check, case_like, "pass" if ok else "fail", examples=examples, message=message, started=started)
         assert ok, message
 
-
-def replace_case(case: Case, **changes) -> Case:
-    return replace(case, **changes)

@@ -42,7 +42,7 @@ MUTATIONS = [
              "Dropout", ("properties/test_forward.py", "properties/test_randomness.py"),
              "Dropout forward disagrees with torch.nn.Dropout"),
     Mutation("batchnorm-biased-running-var", "functional/normalization.py",
-             "unbiased = var * (np.asarray(n, dt) / np.asarray(n - 1, dt)) if n > 1 else np.full_like(var, np.nan)",
+             "unbiased = var * (n / (n - 1)) if n > 1 else np.full_like(var, np.nan)",
              "unbiased = var",
              "BatchNorm1d", ("properties/test_forward.py", "properties/test_train_eval.py"),
              "buffer running_var"),
