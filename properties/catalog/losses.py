@@ -491,8 +491,11 @@ COSINE = Entry(
 def triplet_inputs(kw, dt, layout):
     """anchor, positive, negative: (N, D), (D,) unbatched, (0, D) empty.
 
-    positive and negative are shifted by +0.3711 and -0.6173 so that the zeros
-    Hypothesis favours do not make every difference exactly ``eps`` (|x|^p then
+    positive and negative are shifted by +0.3711 + 0.01317 k and -0.6173 - 0.02129 k
+    (k the feature index) so that the equal values Hypothesis favours give neither
+    max-norm ties (for p = inf a tie in both distances is a point where the
+    one-sided derivatives along each axis agree, yet torch's tie-splitting
+    subgradient differs from them) nor differences of exactly ``eps`` (|x|^p then
     varies on the scale of eps = 1e-6, the step finite differences take), and the
     shifts are not short binary fractions, so that margin + d(a, p) - d(a, n) is not
     exactly 0 at a max-norm tie (a double kink where torch's subgradient is not a
@@ -504,7 +507,8 @@ def triplet_inputs(kw, dt, layout):
         n = d(batch_dims(layout, max_batch=5))
         s = n + (d(st.integers(1, 5)),)
         a, p, m = (d(float_arrays(s, dt, -3.0, 3.0)) for _ in range(3))
-        return Inputs((a, (p + dt.type(0.3711)).astype(dt), (m - dt.type(0.6173)).astype(dt)))
+        k = np.arange(s[-1], dtype=dt)
+        return Inputs((a, (p + (0.3711 + 0.01317 * k)).astype(dt), (m - (0.6173 + 0.02129 * k)).astype(dt)))
 
     return draw()
 
