@@ -60,9 +60,12 @@ def check_device(device) -> None:
 
 
 def wrap(x):
-    """NumPy (possibly nested in tuples/lists) -> constant Tensors; others unchanged."""
+    """NumPy arrays and scalars (possibly nested in tuples/lists) -> constant Tensors;
+    others unchanged."""
     if isinstance(x, np.ndarray):
         return Tensor(x)
+    if isinstance(x, np.generic):
+        return Tensor(np.asarray(x))
     if isinstance(x, (tuple, list)):
         return type(x)(wrap(v) for v in x)
     return x
