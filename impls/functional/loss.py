@@ -257,31 +257,47 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     zero cotangent times ``log y`` and divided by ``y``, which is NaN at y == 0 and
     for y < 0 (0 * -inf, 0/0, log of a negative). The twin reproduces torch's NaN
     there (documented divergence from the mathematically right 0) so that the
-    harness compares like with like; for 0 < y <= 1 both give 0.
+    harness compares like with like; for 0 < y <= 1 both give 0. Likewise at
+    y = inf torch's ``g y / y`` is NaN (the twin follows its expression term by term).
     """
     eps = float(eps)
 
-    def fwd(x, t):
-        if log_input:
-            loss = np.exp(x) - t * x
-        else:
-            loss = x - t * np.log(x + eps)
+    shape = _broadcast_shapes("poisson_nll_loss", input=input, target=target)
+    x, t = input.data, target.data
+    with np.errstate(all="ignore"):
+        rate = np.exp(x) if log_input else np.log(x + eps)  # exp(x), or log(x + eps)
+        loss = rate - t * x if log_input else x - t * rate
         if full:
-            loss = loss + np.where(t > 1, t * np.log(t) - t + 0.5 * np.log((2.0 * math.pi) * t), 0.0).astype(loss.dtype)
-        return loss
+            stirling = np.where(t <= 1, x.dtype.type(0), t * np.log(t) - t + 0.5 * np.log((2.0 * math.pi) * t))
+            loss = loss + stirling
+        loss = np.broadcast_to(loss, shape)
+    out = _reduce_array(np.asarray(loss), reduction)
+    n = int(np.prod(shape))
 
-    def bwd(x, t, gn, need_x, need_t):
+    def vjp(g):
+        # Each term's gradient is formed in the shape torch's graph forms it (a term
+        # of x alone in x's shape, of t alone in t's shape, products at the broadcast
+        # shape, then reduced), so NaN/inf patterns match torch's also when one
+        # operand is broadcast over an empty batch (0 * log 0 is NaN there too).
+        gn = np.broadcast_to(_grad_scale(g, reduction, n), shape)
         gx = gt = None
-        if need_x:
-            gx = gn * np.exp(x) - gn * t if log_input else gn - gn * t / (x + eps)
-        if need_t:
-            gt = -gn * x if log_input else -gn * np.log(x + eps)
-            if full:
-                stirling = np.where(t > 1, np.log(t) + 0.5 / t, np.where(t > 0, 0.0, np.nan)).astype(gt.dtype)
-                gt = gt + gn * stirling
-        return gx, gt
+        with np.errstate(all="ignore"):
+            if input.requires_grad:
+                if log_input:  # exp(x) - t x
+                    gx = unbroadcast(gn, x.shape) * rate + unbroadcast(-gn * t, x.shape)
+                else:  # x - t log(x + eps)
+                    gx = unbroadcast(gn, x.shape) + unbroadcast(-gn * t, x.shape) / (x + eps)
+            if target.requires_grad:
+                gt = unbroadcast(-gn * (x if log_input else rate), t.shape)
+                if full:
+                    # torch: masked_fill(t <= 1) zeroes the cotangent, then the
+                    # product rule still multiplies it by log t and divides by t
+                    gs = np.where(t <= 1, t.dtype.type(0), unbroadcast(gn, t.shape))
+                    gt = gt + (gs * np.log(t) + gs * t / t - gs + (0.5 * gs) / t)
+        return (None if gx is None else np.asarray(gx, dtype=x.dtype).reshape(x.shape),
+                None if gt is None else np.asarray(gt, dtype=t.dtype).reshape(t.shape))
 
-    return _pointwise("poisson_nll_loss", input, target, reduction, fwd, bwd)
+    return op(out, (input, target), vjp)
 
 
 def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, eps: float = 1e-6,

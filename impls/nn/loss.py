@@ -115,7 +115,9 @@ class GaussianNLLLoss(_Loss):
 
 
 class MarginRankingLoss(_Loss):
-    """max(0, -y (x1 - x2) + margin); all three inputs get gradients."""
+    """max(0, -y (x1 - x2) + margin); all three inputs get gradients (the target
+    too), and in torch 2.13 they broadcast once their numbers of dims agree (the
+    older ATen kernel required equal sizes)."""
 
     def __init__(self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__(size_average, reduce, reduction)
