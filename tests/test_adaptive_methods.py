@@ -20,7 +20,7 @@ import types
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from properties.catalog.adaptive import asm_kwargs
@@ -28,7 +28,13 @@ from properties.catalog.entry import default_state
 from properties.strategies import float_arrays
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def SETTINGS(test):
+    """25 examples; under the ci profile a fixed seed, as the property driver does."""
+    test = _SETTINGS(test)
+    return seed(0)(test) if settings.get_current_profile_name() == "ci" else test
 
 
 @st.composite
