@@ -35,6 +35,8 @@ MAX_TARGET = 4.0
 
 
 def _tree_map(fn, tree):
+    if isinstance(tree, tuple) and hasattr(tree, "_fields"):  # a named tuple (AdaptiveLogSoftmaxWithLoss)
+        return type(tree)(*(_tree_map(fn, t) for t in tree))
     if isinstance(tree, (tuple, list)):
         return type(tree)(_tree_map(fn, t) for t in tree)
     return fn(tree)
