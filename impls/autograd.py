@@ -413,22 +413,12 @@ def where(condition, a, b) -> Tensor:
     )
 
 
-def exp(a: Tensor) -> Tensor:
-    out = np.exp(a.data)
-    return op(out, (a,), lambda g: (g * out,))
 
 
-def log(a: Tensor) -> Tensor:
-    return op(np.log(a.data), (a,), lambda g: (g / a.data,))
 
 
-def log1p(a: Tensor) -> Tensor:
-    return op(np.log1p(a.data), (a,), lambda g: (g / (1 + a.data),))
 
 
-def expm1(a: Tensor) -> Tensor:
-    out = np.expm1(a.data)
-    return op(out, (a,), lambda g: (g * (out + 1),))
 
 
 def sqrt(a: Tensor) -> Tensor:
@@ -446,13 +436,8 @@ def abs_(a: Tensor) -> Tensor:
     return op(np.abs(a.data), (a,), lambda g: (g * sign(a.data),))
 
 
-def tanh(a: Tensor) -> Tensor:
-    out = np.tanh(a.data)
-    return op(out, (a,), lambda g: (g * (1 - out * out),))
 
 
-def broadcast_to(a: Tensor, shape) -> Tensor:
-    return op(np.broadcast_to(a.data, shape), (a,), lambda g: (unbroadcast(g, a.shape),))
 
 
 def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
@@ -460,23 +445,3 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     out = np.concatenate([t.data for t in tensors], axis=axis)
     bounds = np.cumsum([t.shape[axis] for t in tensors])[:-1]
     return op(out, tensors, lambda g: tuple(np.split(g, bounds, axis=axis)))
-
-
-def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    tensors = [as_tensor(t) for t in tensors]
-    out = np.stack([t.data for t in tensors], axis=axis)
-    return op(out, tensors, lambda g: tuple(np.moveaxis(g, axis, 0)))
-
-
-def take_along_axis(a: Tensor, indices: np.ndarray, axis: int) -> Tensor:
-    """``np.take_along_axis``; the vjp scatter-adds into the gathered positions."""
-    out = np.take_along_axis(a.data, indices, axis=axis)
-
-    def vjp(g):
-        full = np.zeros(a.shape, dtype=a.dtype)
-        idx = list(np.indices(indices.shape, sparse=True))
-        idx[axis % a.ndim] = indices
-        np.add.at(full, tuple(idx), g)
-        return (full,)
-
-    return op(out, (a,), vjp)

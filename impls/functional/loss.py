@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import autograd as ag
 from .._validate import check
-from ..autograd import Tensor, op, unbroadcast
+from ..autograd import Tensor, op, sign, unbroadcast
 
 __all__ = [
     "REDUCTIONS", "check_reduction", "reduce",
@@ -89,11 +89,6 @@ def _grad_scale(g: np.ndarray, reduction: str, n: int) -> np.ndarray:
     if reduction == "mean" and n:
         return np.asarray(g / g.dtype.type(n), dtype=g.dtype)
     return g
-
-
-def _sgn(x: np.ndarray) -> np.ndarray:
-    """torch.sgn for real arrays: +1, -1, and +0 for 0, -0.0 and NaN."""
-    return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
 
 
 def _as_float_tensor(x, like: Tensor) -> Tensor:
@@ -167,7 +162,7 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
         return np.abs(x - t)
 
     def bwd(x, t, gn, need_x, need_t):
-        gx = gn * _sgn(x - t)
+        gx = gn * sign(x - t)
         return (gx if need_x else None), (-gx if need_t else None)
 
     return _pointwise("l1_loss", input, target, reduction, fwd, bwd)
@@ -557,19 +552,19 @@ def _vector_norm_grad(x: np.ndarray, p: float, norm: np.ndarray, g: np.ndarray) 
     zero = x.dtype.type(0)
     norm, g = norm[..., None], g[..., None]
     if p == 1:
-        return _sgn(x) * g
+        return sign(x) * g
     if p == 2:
         return g * np.where(norm == 0, zero, x / norm)
     a = np.abs(x)
     if math.isinf(p):
         mask = (a == norm) | np.isnan(a)
         count = mask.sum(axis=-1, keepdims=True).astype(x.dtype)
-        return _sgn(x) * ((g / count) * mask)
+        return sign(x) * ((g / count) * mask)
     if p < 1:
-        scaled = _sgn(x) * np.where(x == 0, zero, np.power(a, p - 1))
+        scaled = sign(x) * np.where(x == 0, zero, np.power(a, p - 1))
         return scaled * g * np.power(norm, 1 - p)
     scale = np.where(norm == 0, zero, g / np.power(norm, p - 1))
-    scaled = _sgn(x) * np.power(a, p - 1) if p < 2 else x * np.power(a, p - 2)
+    scaled = sign(x) * np.power(a, p - 1) if p < 2 else x * np.power(a, p - 2)
     return scaled * scale
 
 
