@@ -15,6 +15,7 @@ import numpy as np
 from .case import Case, strided
 from .compare import Comparison, compare
 from .impl import Impl
+from reference.runner import flatten
 
 __all__ = ["NotImplementedByImpl", "CatalogError", "Pair", "forward_arrays", "gradient_arrays",
            "judge", "copy_args", "is_float_array", "cotangents_for", "rng_for"]
@@ -47,12 +48,6 @@ def copy_args(x):
     if isinstance(x, dict):
         return {k: copy_args(v) for k, v in x.items()}
     return x
-
-
-def _flatten(tree):
-    if isinstance(tree, (tuple, list)):
-        return [leaf for item in tree for leaf in _flatten(item)]
-    return [tree]
 
 
 def _upcast(x):
@@ -178,7 +173,7 @@ def forward_arrays(pair: Pair) -> tuple[dict, dict]:
 
 
 def _label_outputs(out) -> dict:
-    leaves = _flatten(out)
+    leaves = flatten(out)
     if len(leaves) == 1:
         return {"output": leaves[0]}
     return {f"output[{i}]": leaf for i, leaf in enumerate(leaves)}

@@ -21,6 +21,7 @@ from hypothesis import assume
 
 from nnparity.compare import Comparison, Tolerance
 from nnparity.engine import copy_args, cotangents_for, is_float_array, rng_for
+from reference.runner import flatten
 
 from .driver import case_strategy
 
@@ -32,12 +33,6 @@ TOL = Tolerance(1e-6, 1e-6, "finite differences: 1e-6 relative + 1e-8 * sum|c*f|
 
 def params(entry):
     return [dict(mode=m) for m in entry.modes()]
-
-
-def _outputs(out):
-    if isinstance(out, (tuple, list)):
-        return [leaf for item in out for leaf in _outputs(item)]
-    return [out]
 
 
 def gradcheck_body(entry, impl):
@@ -56,7 +51,7 @@ def gradcheck_body(entry, impl):
             module.load_state_dict({k: v.copy() for k, v in st.items()})
             if entry.random:
                 module.generator = np.random.default_rng(case.seed)
-            outs = [o for o in _outputs(module(*copy_args(args), **copy_args(case.fkwargs))) if is_float_array(o)]
+            outs = [o for o in flatten(module(*copy_args(args), **copy_args(case.fkwargs))) if is_float_array(o)]
             return outs
 
         base = evaluate(case.args, state)
