@@ -29,13 +29,15 @@ __all__ = ["Harness", "case_strategy", "example_case", "with_oracle", "format_fa
 Body = Callable[[Case], "list[Comparison]"]
 
 
-def case_strategy(entry, dtype: str, device: str, mode: str, layout: str = "batched"):
-    """Cases for one entry: constructor kwargs, then inputs that fit them, then a seed."""
+def case_strategy(entry, dtype: str, device: str, mode: str, layout: str = "batched", check: str = ""):
+    """Cases for one entry: constructor kwargs, then inputs that fit them (from the
+    check kind's domain), then a seed."""
+    inputs_fn = entry.inputs_for(check)
 
     @st.composite
     def cases(draw):
         kwargs = draw(entry.kwargs)
-        inputs = draw(entry.inputs(kwargs, np.dtype(dtype), layout))
+        inputs = draw(inputs_fn(kwargs, np.dtype(dtype), layout))
         seed = draw(st.integers(0, 2**31 - 1))
         return Case(entry.name, kwargs, tuple(inputs.args), dict(inputs.kwargs), dtype, device, mode, seed, layout=layout)
 

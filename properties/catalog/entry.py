@@ -111,7 +111,12 @@ class Entry:
 
     name: the class name in torch.nn and in the package under test.
     kwargs: strategy for constructor kwargs (leave some out so defaults get tested).
-    inputs: ``(kwargs, dtype, layout) -> strategy of Inputs``.
+    inputs: ``(kwargs, dtype, layout) -> strategy of Inputs``: the whole input domain,
+        which every comparison with torch draws from.
+    domains: ``{check kind: inputs-like function}``: a narrower domain for one check
+        kind only, with the reason in a comment beside it (e.g. gradcheck, where
+        finite differences cannot judge steep regions). Comparisons with torch never
+        use it.
     build: ``(nn_namespace, kwargs, factory, side) -> module``; the same function
         builds both sides because both namespaces follow torch's names. ``factory``
         holds ``dtype`` (and ``device`` for torch); the default passes it only when
@@ -135,6 +140,7 @@ class Entry:
     nondiff_inputs: tuple = ()  # positions of float inputs torch gives no gradient for
     layouts: tuple = ("batched",)
     tolerances: Mapping[str, Tolerance] = field(default_factory=dict)
+    domains: Mapping[str, Callable] = field(default_factory=dict)
     examples: tuple = ()
     invalid: tuple = ()
     bench: Callable | None = None  # (dtype) -> (kwargs, Inputs) at a benchmark size
@@ -147,6 +153,10 @@ class Entry:
     def build(self, nn, kwargs, factory, side):
         fn = self.build_fn or (_factory_build(self.name) if self.factory_kwargs else _default_build(self.name))
         return fn(nn, dict(kwargs), factory, side)
+
+    def inputs_for(self, check: str) -> Callable:
+        """The input domain a check kind draws from (``domains`` override, else ``inputs``)."""
+        return self.domains.get(check, self.inputs)
 
     def draw_state(self, torch_state, parameter_names, rng):
         return (self.state_fn or default_state)(torch_state, parameter_names, rng)
