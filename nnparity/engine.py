@@ -1,9 +1,13 @@
-"""Run one Case on the twin and on torch and compare.
+"""Run one Case on the twin and on torch.
 
 Every result is a dict of *labelled arrays* (``output``, ``grad input[0]``,
-``grad weight``, ``state running_var``, ...), so outputs, gradients and buffers
-are judged by one mechanism, and the float64 oracle (torch in float64 on the
-upcast case, run only when something fails) fills in the same labels.
+``grad weight``, ``state running_var``, ...), so outputs, gradients and state are
+judged by one mechanism, and the float64 oracle (torch in float64 on the upcast
+case, run only when something fails) fills in the same labels.
+
+Who raised decides the verdict: :class:`TwinRaised` (the twin raised on a case
+torch accepts) is a discrepancy; :class:`CatalogError` (torch rejected a drawn
+case: the catalog's strategy is wrong) and any other exception are harness errors.
 """
 
 from __future__ import annotations
@@ -13,20 +17,24 @@ import traceback
 import numpy as np
 
 from .case import Case, strided
-from .compare import Comparison, compare
+from .compare import Comparison, Tolerance, compare
 from .impl import Impl
 from reference.runner import flatten
 
-__all__ = ["NotImplementedByImpl", "CatalogError", "Pair", "forward_arrays", "gradient_arrays",
-           "judge", "copy_args", "is_float_array", "cotangents_for", "rng_for"]
+__all__ = ["NotImplementedByImpl", "CatalogError", "TwinRaised", "Pair", "forward_arrays", "gradient_arrays",
+           "judge", "copy_args", "is_float_array", "cotangents_for", "rng_for", "oracle_arrays", "call"]
 
 
 class NotImplementedByImpl(Exception):
     """The package under test has no class of this name."""
 
 
-class CatalogError(AssertionError):
+class CatalogError(Exception):
     """torch itself rejected a drawn case: the catalog's strategy is wrong, not the twin."""
+
+
+class TwinRaised(AssertionError):
+    """The twin raised on a case torch accepts: a discrepancy."""
 
 
 def rng_for(seed: int, stream: int) -> np.random.Generator:
@@ -60,6 +68,34 @@ def _upcast(x):
     return x
 
 
+def call(module, method: str = ""):
+    """The callable a case runs: the module itself, or one of its methods."""
+    return getattr(module, method) if method else module
+
+
+def _twin_raised(e: Exception, what: str) -> TwinRaised:
+    tb = traceback.extract_tb(e.__traceback__)
+    where = f" (at {tb[-1].filename}:{tb[-1].lineno})" if tb else ""
+    return TwinRaised(f"the twin's {what} raised {type(e).__name__}: {e}{where} on a case torch accepts")
+
+
+def run_twin(fn, what: str):
+    """Call into the twin; any exception becomes a :class:`TwinRaised` that names it."""
+    try:
+        return fn()
+    except Exception as e:
+        raise _twin_raised(e, what) from e
+
+
+def run_torch(fn, entry_name: str):
+    """Call into torch on a drawn case; an exception is the catalog's fault."""
+    try:
+        return fn()
+    except Exception as e:
+        raise CatalogError(f"torch.nn.{entry_name} raised {type(e).__name__}: {e} on a drawn case; "
+                           "the catalog's strategy is wrong") from e
+
+
 class Pair:
     """The twin and the torch module for one case, holding the same state."""
 
@@ -71,44 +107,37 @@ class Pair:
             raise NotImplementedByImpl(f"{impl.name} does not implement {entry.name}")
         self.entry, self.case, self.impl = entry, case, impl
         device = device or case.device
-        try:
-            tm = entry.build(torch.nn, case.kwargs, {"dtype": TORCH_DTYPES[case.dtype], "device": device}, "torch")
-        except Exception as e:
-            raise CatalogError(f"torch.nn.{entry.name}(**{case.kwargs!r}) raised {type(e).__name__}: {e}; "
-                               "the catalog drew an invalid configuration") from e
+        tm = run_torch(lambda: entry.build(torch.nn, case.kwargs, {"dtype": TORCH_DTYPES[case.dtype], "device": device},
+                                           "torch"), entry.name)
         self.torch = TorchModule(tm, device, case.dtype)
         torch_state = self.torch.state_dict()
-        try:
-            self.twin = entry.build(impl.nn, case.kwargs, {"dtype": np.dtype(case.dtype)}, "twin")
-            twin_state = self.twin.state_dict()
-        except Exception as e:
-            e.add_note(f"while building the twin {impl.name}.nn.{entry.name}(**{case.kwargs!r})")
-            raise
+        self.twin = run_twin(lambda: entry.build(impl.nn, case.kwargs, {"dtype": np.dtype(case.dtype)}, "twin"),
+                             f"constructor {entry.name}(**{case.kwargs!r})")
+        twin_state = run_twin(self.twin.state_dict, "state_dict()")
         self.state_comparisons = _compare_state_layout(torch_state, twin_state)
         self.state = entry.draw_state(torch_state, self.torch.parameter_names(), rng_for(case.seed, 0))
         self.torch.load_state(self.state)
-        self.twin.load_state_dict({k: v.copy() for k, v in self.state.items()})
+        run_twin(lambda: self.twin.load_state_dict({k: v.copy() for k, v in self.state.items()}), "load_state_dict()")
         self.set_mode(case.mode)
 
     def set_mode(self, mode: str) -> None:
         self.torch.set_mode(mode)
-        self.twin.train(mode == "train")
+        run_twin(lambda: self.twin.train(mode == "train"), f"train({mode == 'train'})")
 
-    def inject_torch_noise(self, args) -> None:
+    def inject_torch_noise(self, args, fkwargs) -> None:
         """For a random module in training: read torch's noise for this seed and inject it into the twin."""
         from reference import to_torch
 
         if not (self.entry.random and self.twin.training):
             return
-        noise = self.entry.noise(self.torch.module, to_torch(copy_args(args), self.torch.device), self.case.seed)
+        noise = run_torch(lambda: self.entry.noise(self.torch.module, to_torch(copy_args(args), self.torch.device),
+                                                   self.case.seed), self.entry.name)
         if noise:
-            self.twin.inject_noise(**noise)
+            run_twin(lambda: self.twin.inject_noise(**noise), "inject_noise()")
 
 
 def _compare_state_layout(torch_state, twin_state) -> list[Comparison]:
-    """The twin's state_dict must have torch's keys, shapes and dtypes."""
-    from .compare import Tolerance
-
+    """The twin's state_dict must have torch's keys (in torch's order), shapes and dtypes."""
     tol = Tolerance(0, 0, "state layout is exact")
     out = []
     for key in sorted(set(torch_state) | set(twin_state)):
@@ -121,58 +150,44 @@ def _compare_state_layout(torch_state, twin_state) -> list[Comparison]:
         if t.shape != w.shape or t.dtype != w.dtype:
             out.append(Comparison(f"state key {key!r}", False, tol,
                                   problem=f"twin has {w.dtype}{list(w.shape)}, torch {t.dtype}{list(t.shape)}"))
+    if not out and list(torch_state) != list(twin_state):
+        out.append(Comparison("state_dict key order", False, tol,
+                              problem=f"twin's order {list(twin_state)} != torch's {list(torch_state)}"))
     return out
-
-
-def _run_twin(fn, what: str):
-    """Call into the twin; an unexpected exception becomes an assertion that names it."""
-    try:
-        return fn()
-    except Exception as e:
-        tb = traceback.extract_tb(e.__traceback__)[-1]
-        raise AssertionError(
-            f"the twin's {what} raised {type(e).__name__}: {e} (at {tb.filename}:{tb.lineno}) on a case torch accepts"
-        ) from e
-
-
-def _run_torch(fn, entry_name: str):
-    try:
-        return fn()
-    except Exception as e:
-        raise CatalogError(f"torch.nn.{entry_name} raised {type(e).__name__}: {e} on a drawn case; "
-                           "the catalog's input strategy is wrong") from e
 
 
 def forward_arrays(pair: Pair) -> tuple[dict, dict]:
     """Forward on both sides: outputs, inputs after the call (in-place behaviour),
-    and buffers after the call. Returns (twin, torch) labelled arrays."""
+    and the whole state (parameters and buffers) after the call. Returns (twin,
+    torch) labelled arrays."""
     case, entry = pair.case, pair.entry
-    torch_args, twin_args = copy_args(case.args), copy_args(case.args)
     from reference import to_numpy, to_torch
     import torch
 
-    targs = to_torch(torch_args, pair.torch.device)
+    targs = to_torch(copy_args(case.args), pair.torch.device)
     tkw = to_torch(copy_args(case.fkwargs), pair.torch.device)
 
     def torch_forward():
         torch.manual_seed(case.seed)
         with torch.no_grad():
-            return pair.torch.module(*targs, **tkw)
+            return call(pair.torch.module, case.method)(*targs, **tkw)
 
-    tout = to_numpy(_run_torch(torch_forward, entry.name))
-    pair.inject_torch_noise(case.args)
-    wout = _run_twin(lambda: pair.twin(*twin_args, **copy_args(case.fkwargs)), "forward")
-    torch_res, twin_res = _label_outputs(tout), _label_outputs(wout)
+    tout = to_numpy(run_torch(torch_forward, entry.name))
+    pair.inject_torch_noise(case.args, case.fkwargs)
+    twin_args, twin_kw = copy_args(case.args), copy_args(case.fkwargs)
+    wout = run_twin(lambda: call(pair.twin, case.method)(*twin_args, **twin_kw),
+                    case.method or "forward")
+    torch_res, twin_res = label_outputs(tout), label_outputs(wout)
     for i, (ta, wa) in enumerate(zip(to_numpy(targs), twin_args)):
         if isinstance(ta, np.ndarray):
             torch_res[f"input[{i}] after forward"], twin_res[f"input[{i}] after forward"] = ta, wa
-    tstate, wstate = pair.torch.state_dict(), pair.twin.state_dict()
-    for key in entry.buffer_keys(tstate, pair.torch.parameter_names()):
-        torch_res[f"buffer {key}"], twin_res[f"buffer {key}"] = tstate[key], wstate.get(key)
+    tstate, wstate = pair.torch.state_dict(), run_twin(pair.twin.state_dict, "state_dict()")
+    for key in tstate:
+        torch_res[f"state {key} after forward"], twin_res[f"state {key} after forward"] = tstate[key], wstate.get(key)
     return twin_res, torch_res
 
 
-def _label_outputs(out) -> dict:
+def label_outputs(out) -> dict:
     leaves = flatten(out)
     if len(leaves) == 1:
         return {"output": leaves[0]}
@@ -189,18 +204,24 @@ def cotangents_for(seed: int):
     return draw
 
 
+def differentiable_inputs(entry, args) -> list[bool]:
+    return [is_float_array(x) and i not in entry.nondiff_inputs for i, x in enumerate(args)]
+
+
 def gradient_arrays(pair: Pair) -> tuple[dict, dict]:
     """Backward on both sides with the same random cotangent. Returns (twin, torch)
     labelled gradients of every differentiable input and every parameter."""
     case, entry = pair.case, pair.entry
-    differentiable = [is_float_array(x) and i not in entry.nondiff_inputs for i, x in enumerate(case.args)]
-    outs, cots, tgrads, tpgrads = _run_torch(
+    differentiable = differentiable_inputs(entry, case.args)
+    outs, cots, tgrads, tpgrads = run_torch(
         lambda: pair.torch.vjp(copy_args(case.args), copy_args(case.fkwargs), cotangents_for(case.seed), differentiable,
-                                 seed=case.seed, inplace=bool(case.kwargs.get("inplace"))),
+                               seed=case.seed, inplace=bool(case.kwargs.get("inplace")), method=case.method),
         entry.name)
-    pair.inject_torch_noise(case.args)
-    wgrads, wpgrads = _run_twin(lambda: pair.impl.vjp(pair.twin, copy_args(case.args), cots, **copy_args(case.fkwargs)),
-                                "vjp")
+    pair.inject_torch_noise(case.args, case.fkwargs)
+    fn = call(pair.twin, case.method)
+    contract_cots = cots[0] if len(cots) == 1 else tuple(cots)  # one array for one output, else flat, in order
+    wgrads, wpgrads = run_twin(lambda: pair.impl.vjp(fn, copy_args(case.args), contract_cots,
+                                                     **copy_args(case.fkwargs)), "vjp")
     torch_res, twin_res = {}, {}
     for i, diff in enumerate(differentiable):
         if diff:
@@ -218,36 +239,36 @@ def oracle_case(case: Case) -> Case:
     return replace(case, args=_upcast(case.args), fkwargs=_upcast(case.fkwargs), dtype="float64", device="cpu")
 
 
-def oracle_arrays(entry, case: Case, impl: Impl, kind: str, state: dict) -> dict | None:
-    """torch in float64 on the upcast case (same state, same cotangent), labelled
-    like the check's arrays. None where no oracle applies (random modules)."""
+def oracle_arrays(entry, case: Case, kind: str, state: dict) -> dict | None:
+    """torch in float64 on the upcast case (same state, same cotangent, same noise
+    seed), labelled like the check's arrays. None where no oracle applies: the case
+    is already float64, or the module is random (torch in float64 does not draw the
+    float32 run's noise). Raises if torch fails on it: the caller records that."""
     if case.dtype == "float64" or entry.random:
         return None
-    from reference import TorchModule, to_torch
+    from reference import TorchModule
     import torch
 
     ocase = oracle_case(case)
-    try:
-        tm = TorchModule(entry.build(torch.nn, case.kwargs, {"dtype": torch.float64, "device": "cpu"}, "torch"), "cpu", "float64")
-        tm.load_state({k: (v.astype(np.float64) if is_float_array(v) else v) for k, v in state.items()})
-        tm.set_mode(case.mode)
-        if kind == "forward":
-            return _label_outputs(tm.forward(ocase.args, ocase.fkwargs, seed=case.seed))
-        differentiable = [is_float_array(x) and i not in entry.nondiff_inputs for i, x in enumerate(ocase.args)]
-        draw32 = cotangents_for(case.seed)
+    tm = TorchModule(entry.build(torch.nn, case.kwargs, {"dtype": torch.float64, "device": "cpu"}, "torch"), "cpu", "float64")
+    tm.load_state({k: (v.astype(np.float64) if is_float_array(v) else v) for k, v in state.items()})
+    tm.set_mode(case.mode)
+    if kind == "forward":
+        return label_outputs(tm.forward(ocase.args, ocase.fkwargs, seed=case.seed, method=case.method))
+    differentiable = differentiable_inputs(entry, ocase.args)
+    draw32 = cotangents_for(case.seed)
 
-        def cot64(outputs):
-            return [None if c is None else c.astype(np.float64) for c in draw32([o.astype(np.float32) if is_float_array(o) else o for o in outputs])]
+    def cot64(outputs):
+        return [None if c is None else c.astype(np.float64)
+                for c in draw32([o.astype(np.float32) if is_float_array(o) else o for o in outputs])]
 
-        _, _, g, pg = tm.vjp(ocase.args, ocase.fkwargs, cot64, differentiable, seed=case.seed)
-        res = {f"grad input[{i}]": gi for i, gi in enumerate(g) if gi is not None}
-        res.update({f"grad {k}": v for k, v in pg.items()})
-        return res
-    except Exception:  # the oracle is advisory; a failure to compute it must not mask the verdict
-        return None
+    _, _, g, pg = tm.vjp(ocase.args, ocase.fkwargs, cot64, differentiable, seed=case.seed, method=case.method)
+    res = {f"grad input[{i}]": gi for i, gi in enumerate(g) if gi is not None}
+    res.update({f"grad {k}": v for k, v in pg.items()})
+    return res
 
 
 def judge(entry, case: Case, twin: dict, ref: dict, check: str, *, zero_sign: bool = False) -> list[Comparison]:
-    """Compare labelled arrays with the entry's tolerance for this check and dtype."""
-    tol = entry.tolerance(check, case.dtype)
+    """Compare labelled arrays with the entry's tolerance for this check, dtype and device."""
+    tol = entry.tolerance(check, case.dtype, case.device)
     return [compare(label, twin.get(label), expected, tol, zero_sign=zero_sign) for label, expected in ref.items()]

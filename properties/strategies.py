@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from .catalog.entry import Inputs
+from nnparity.catalog import Inputs
 
 __all__ = ["float_arrays", "batch_dims", "float_input", "class_targets", "reductions", "Inputs"]
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["DEVICES", "TORCH_DTYPES", "TorchModule", "cuda_skip_reason", "to_torch", "to_numpy", "flatten"]
+__all__ = ["TORCH_DTYPES", "TorchModule", "cuda_skip_reason", "to_torch", "to_numpy", "flatten"]
 
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
-#: Every device the checks run on. 'cuda' is always listed, so its checks show as
-#: skipped (with :func:`cuda_skip_reason`) on a machine without a GPU.
-DEVICES = ("cpu", "cuda")
+# The CUDA tolerance policy (nnparity.compare.CUDA_TOLERANCES) assumes full float32
+# matmuls and convolutions: TF32 would round inputs to 10 mantissa bits.
+torch.backends.cuda.matmul.allow_tf32 = False
+torch.backends.cudnn.allow_tf32 = False
 
 
 def cuda_skip_reason(device: str) -> str | None:
@@ -74,15 +75,19 @@ class TorchModule:
     def set_mode(self, mode: str) -> None:
         self.module.train(mode == "train")
 
-    def forward(self, args, kwargs, seed: int | None = None):
-        """Outputs (as NumPy, structure kept) of one forward without grad."""
+    def call(self, method: str = ""):
+        return getattr(self.module, method) if method else self.module
+
+    def forward(self, args, kwargs, seed: int | None = None, method: str = ""):
+        """Outputs (as NumPy, structure kept) of one forward (or ``method``) without grad."""
         if seed is not None:
             torch.manual_seed(seed)
         with torch.no_grad():
-            out = self.module(*to_torch(args, self.device), **to_torch(kwargs, self.device))
+            out = self.call(method)(*to_torch(args, self.device), **to_torch(kwargs, self.device))
         return to_numpy(out)
 
-    def vjp(self, args, kwargs, cotangent_fn, differentiable, seed: int | None = None, inplace: bool = False):
+    def vjp(self, args, kwargs, cotangent_fn, differentiable, seed: int | None = None, inplace: bool = False,
+            method: str = ""):
         """Forward with grad, then backward with the cotangents that ``cotangent_fn``
         draws for the (flattened) outputs. Returns (outputs, cotangents, input grads,
         param grads). ``differentiable[i]`` says whether input i gets a gradient.
@@ -94,7 +99,7 @@ class TorchModule:
         for x, diff in zip(args, differentiable):
             targs.append(to_torch(x, self.device, requires_grad=diff))
         fed = [t.clone() if inplace and isinstance(t, torch.Tensor) and t.requires_grad else t for t in targs]
-        out = self.module(*fed, **to_torch(kwargs, self.device))
+        out = self.call(method)(*fed, **to_torch(kwargs, self.device))
         leaves = [o for o in flatten(out) if isinstance(o, torch.Tensor)]
         cots = cotangent_fn([to_numpy(o) for o in leaves])
         pairs = [(o, torch.from_numpy(c).to(self.device)) for o, c in zip(leaves, cots) if c is not None and o.requires_grad]

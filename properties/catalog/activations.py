@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from ..strategies import float_arrays, float_input
-from .entry import Entry, Example, Inputs, Invalid
+from nnparity.catalog import Entry, Example, Inputs, Invalid
 
 #: Points every elementwise activation is checked at, forward and gradient:
 #: NaN, infinities, signed zeros, and magnitudes where a naive exp/log over- or

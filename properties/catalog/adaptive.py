@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..strategies import batch_dims, class_targets, float_arrays
-from .entry import Entry, Example, Inputs, Invalid
+from nnparity.catalog import Entry, Example, Inputs, Invalid
 
 
 @st.composite
@@ -112,7 +112,6 @@ ADAPTIVE = Entry(
     kwargs=asm_kwargs(),
     inputs=asm_inputs,
     factory_kwargs=True,
-    tuple_output=True,
     layouts=("batched", "unbatched", "empty"),
     examples=_EXAMPLES,
     invalid=_INVALID,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from ..strategies import float_arrays, reductions
-from .entry import Entry, Example, Inputs, Invalid
+from nnparity.catalog import Entry, Example, Inputs, Invalid
 
 _rng = np.random.default_rng
 ALL_REDUCTIONS = ("none", "mean", "sum")
