@@ -18,9 +18,10 @@ pytestmark = pytest.mark.slow
 
 TESTS = ("tests/test_models_phase1.py",)
 
-_WD_THEN_MOMENTUM = '''        if weight_decay != 0:
+_WD = """        if weight_decay != 0:
             g = g + weight_decay * param
-        if momentum != 0:
+"""
+_MOMENTUM = """        if momentum != 0:
             if buf is None:
                 buf = g.copy()
             else:
@@ -29,19 +30,7 @@ _WD_THEN_MOMENTUM = '''        if weight_decay != 0:
                 g = g + momentum * buf
             else:
                 g = buf
-'''
-_MOMENTUM_THEN_WD = '''        if momentum != 0:
-            if buf is None:
-                buf = g.copy()
-            else:
-                buf = momentum * buf + (1 - dampening) * g
-            if nesterov:
-                g = g + momentum * buf
-            else:
-                g = buf
-        if weight_decay != 0:
-            g = g + weight_decay * param
-'''
+"""
 
 MUTATIONS = [
     Mutation("sgd-dampening-on-first-step", "optim/sgd.py",
@@ -50,7 +39,7 @@ MUTATIONS = [
     Mutation("sgd-nesterov-ignored", "optim/sgd.py",
              "            if nesterov:\n", "            if False:\n",
              "SGD", TESTS + ("-k", "lockstep_examples"), "SGD lockstep nesterov"),
-    Mutation("sgd-weight-decay-after-momentum", "optim/sgd.py", _WD_THEN_MOMENTUM, _MOMENTUM_THEN_WD,
+    Mutation("sgd-weight-decay-after-momentum", "optim/sgd.py", _WD + _MOMENTUM, _MOMENTUM + _WD,
              "SGD", TESTS + ("-k", "lockstep_examples"), "SGD lockstep weight decay with momentum"),
     Mutation("kaiming-uniform-fan-out-under-fan-in", "nn/init.py",
              "    std = _kaiming_std(tensor, a, mode, nonlinearity)\n    if std is None:\n        return tensor\n    bound",

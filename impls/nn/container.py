@@ -39,8 +39,11 @@ def _abs_index(idx, size: int) -> int:
     return idx % size if size else idx
 
 
-def _renumber(modules) -> OrderedDict:
-    return OrderedDict((str(i), m) for i, m in enumerate(modules.values()))
+def _delete_and_renumber(container: Module, keys) -> None:
+    """Delete the children ``keys``, then number the rest "0", "1", ... (torch's __delitem__)."""
+    for key in keys:
+        delattr(container, key)
+    container._modules = OrderedDict((str(i), m) for i, m in enumerate(container._modules.values()))
 
 
 def _check_pairs(who: str, items) -> None:
@@ -75,10 +78,7 @@ class Sequential(Module):
         setattr(self, self._key_at(idx), module)
 
     def __delitem__(self, idx) -> None:
-        keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._key_at(idx)]
-        for key in keys:
-            delattr(self, key)
-        self._modules = _renumber(self._modules)
+        _delete_and_renumber(self, list(self._modules)[idx] if isinstance(idx, slice) else [self._key_at(idx)])
 
     def __len__(self):
         return len(self._modules)
@@ -166,10 +166,8 @@ class ModuleList(Module):
         setattr(self, str(_abs_index(idx, len(self))), module)
 
     def __delitem__(self, idx) -> None:
-        keys = [str(k) for k in range(len(self._modules))[idx]] if isinstance(idx, slice) else [str(_abs_index(idx, len(self)))]
-        for key in keys:
-            delattr(self, key)
-        self._modules = _renumber(self._modules)
+        indices = range(len(self._modules))[idx] if isinstance(idx, slice) else [_abs_index(idx, len(self))]
+        _delete_and_renumber(self, [str(k) for k in indices])
 
     def __len__(self):
         return len(self._modules)

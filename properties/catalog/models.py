@@ -142,6 +142,13 @@ def _normal_tests(label, x, mean, std, alpha):
     return [ks_test(label, x, normal_cdf(mean, std), pdf_max, alpha / 2), *normal_moment_tests(label, x, mean, std, alpha / 2)]
 
 
+def _zero_mean_tests(label, x, std, uniform: bool, alpha):
+    """U(+-sqrt(3) std) when ``uniform``, else N(0, std^2): the two families of init."""
+    if uniform:
+        return _uniform_tests(label, x, -math.sqrt(3) * std, math.sqrt(3) * std, alpha)
+    return _normal_tests(label, x, 0.0, std, alpha)
+
+
 # =====================================================================================
 # torch.nn.init: the statistical twins
 # =====================================================================================
@@ -189,10 +196,7 @@ def kaiming_statistics(impl, rng, which: str):
         kw = {"mode": mode, "nonlinearity": nl, **({} if a is None else {"a": a})}
         x = fn(np.empty(shape, dt), generator=_seeded(rng), **kw)
         label = f"{which}({'x'.join(map(str, shape))} {np.dtype(dt).name}, {kw})"
-        if which == "kaiming_uniform_":
-            results += _uniform_tests(label, x, -math.sqrt(3) * std, math.sqrt(3) * std, alpha)
-        else:
-            results += _normal_tests(label, x, 0.0, std, alpha)
+        results += _zero_mean_tests(label, x, std, which == "kaiming_uniform_", alpha)
     return results
 
 
@@ -210,10 +214,7 @@ def xavier_statistics(impl, rng, which: str):
         std = gain * math.sqrt(2.0 / (fan_in + fan_out))
         x = fn(np.empty(shape, dt), gain=gain, generator=_seeded(rng))
         label = f"{which}({'x'.join(map(str, shape))} {np.dtype(dt).name}, gain={gain:.4g})"
-        if which == "xavier_uniform_":
-            results += _uniform_tests(label, x, -math.sqrt(3) * std, math.sqrt(3) * std, alpha)
-        else:
-            results += _normal_tests(label, x, 0.0, std, alpha)
+        results += _zero_mean_tests(label, x, std, which == "xavier_uniform_", alpha)
     return results
 
 
