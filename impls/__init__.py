@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import functional, nn  # noqa: F401
+from . import functional, nn, optim  # noqa: F401
 from .autograd import Tensor, backward, enable_grad
 from .nn.module import wrap
 
-__all__ = ["nn", "functional", "vjp", "Tensor"]
+__all__ = ["nn", "functional", "optim", "vjp", "Tensor"]
 
 
 def _leaf(x):

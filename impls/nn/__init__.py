@@ -5,6 +5,7 @@ Each category file mirrors torch/nn/modules/<category>.py and lists its classes 
 """
 
 from .module import Module, Parameter  # noqa: F401
+from . import init  # noqa: F401
 from .activation import *  # noqa: F401,F403
 from .adaptive import *  # noqa: F401,F403
 from .batchnorm import *  # noqa: F401,F403
