@@ -30,6 +30,7 @@ from typing import Callable
 import pytest
 from hypothesis import HealthCheck, given, reject, seed as hypothesis_seed, settings
 from hypothesis.database import ExampleDatabase
+from hypothesis.errors import Unsatisfiable
 
 from .case import Case
 from .compare import Comparison
@@ -183,7 +184,12 @@ class Harness:
         started = time.perf_counter()
         common = dict(examples=tracker.examples, planned=tracker.planned, started=started)
         try:
-            test()
+            try:
+                test()
+            except Unsatisfiable:
+                if tracker.examples:  # some examples were judged: the floor below decides
+                    raise
+                # every example was rejected as judging nothing: reported as not judged below
         except BaseException as e:
             if isinstance(e, (pytest.skip.Exception, KeyboardInterrupt)):
                 raise

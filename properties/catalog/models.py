@@ -687,7 +687,7 @@ def sgd_lockstep(impl, case: SGDCase, dtype, seed: int):
         msg = (f"SGD lockstep {case.id} {dt.name} seed {seed} step {k}: "
                + ("state_dict layout differs:\ntorch " + repr(tsd) + "\ntwin  " + repr(wsd) if not layout else
                   "; ".join(f"{c.what}: {c.problem or f'max abs err {c.max_abs:.3g} at {c.worst_index}'} "
-                            f"(twin {c.twin_value}, torch {c.torch_value}, headroom {c.headroom:.3g})" for c in bad)
+                            f"(twin {c.subject_value}, torch {c.reference_value}, headroom {c.headroom:.3g})" for c in bad)
                   or f"ok, worst headroom {worst:.3g} (tolerance {tol.rtol:.3g}, {tol.atol:.3g})"))
         results.append((f"SGD lockstep {case.id} step {k}", layout and not bad, msg))
         if case.reload_at == k:
