@@ -9,6 +9,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from .case import Case, strided
+from .catalog import STATE_REGIMES
 
 __all__ = ["case_strategy", "example_case", "non_contiguous"]
 
@@ -24,8 +25,9 @@ def case_strategy(entry, dtype: str, device: str, mode: str, layout: str = "batc
         kwargs = draw(entry.kwargs)
         inputs = draw(inputs_fn(kwargs, np.dtype(dtype), layout))
         seed = draw(st.integers(0, 2**31 - 1))
+        state = draw(st.sampled_from(STATE_REGIMES))
         return Case(entry.name, kwargs, tuple(inputs.args), dict(inputs.kwargs), dtype, device, mode, seed,
-                    layout=layout, method=method)
+                    layout=layout, method=method, state=state)
 
     return cases()
 
@@ -33,7 +35,7 @@ def case_strategy(entry, dtype: str, device: str, mode: str, layout: str = "batc
 def example_case(entry, example, dtype: str, device: str) -> Case:
     inputs = example.inputs(np.dtype(dtype))
     return Case(entry.name, dict(example.kwargs), tuple(inputs.args), dict(inputs.kwargs), dtype, device,
-                example.mode, seed=0, label=example.id, method=example.method)
+                example.mode, seed=0, label=example.id, method=example.method, state=example.state)
 
 
 def _nc(x):

@@ -27,7 +27,7 @@ from .compare import Tolerance, parse_tolerance_key, resolve_tolerance
 from .vocab import CHECK_DESCRIPTIONS, CHECK_KINDS, LAYOUTS, MODES, torch_nn_classes
 
 __all__ = ["Inputs", "Example", "Invalid", "Entry", "Catalog", "default_state", "load_catalog", "snapshot",
-           "SNAPSHOT_SCHEMA", "DEFAULT_CATALOG", "CATALOG_ENV"]
+           "SNAPSHOT_SCHEMA", "DEFAULT_CATALOG", "CATALOG_ENV", "STATE_REGIMES", "build_torch"]
 
 DEFAULT_CATALOG = "properties.catalog"
 CATALOG_ENV = "NNPARITY_CATALOG"
@@ -60,6 +60,7 @@ class Example:
     mode: str = "train"
     note: str = ""
     method: str = ""
+    state: str = "init"  # the parameter regime (default_state)
 
     def __post_init__(self):
         if self.kind not in EXAMPLE_KINDS:
@@ -109,19 +110,41 @@ def _factory_build(name):
     return build
 
 
-def default_state(torch_state: dict, parameter_names: list, rng: np.random.Generator) -> dict:
+#: Parameter regimes a case draws its state in (``Case.state``).
+STATE_REGIMES = ("init", "large")
+
+
+def default_state(torch_state: dict, parameter_names: list, rng: np.random.Generator, regime: str = "init") -> dict:
     """The state loaded into both sides.
 
-    Parameters: standard normal, so every element matters. Running statistics
-    (torch's buffer names): ``running_mean`` normal, ``running_var`` in [0.5, 2],
-    ``num_batches_tracked`` in [0, 9], so eval mode and the cumulative average see
-    non-trivial values. Other buffers keep torch's initial values.
+    Parameters, in one of two regimes (both are drawn, so both are judged):
+
+    * ``init``: torch's own initialisation of the class (``torch_state`` comes from a
+      module built under ``torch.manual_seed(case.seed)``): fan-in scaled for Linear,
+      convolutions, recurrent and attention weights, so tanh, sigmoid and softmax
+      work in their unsaturated range and gradients are not all ~0. A parameter torch
+      initialises to a constant (LayerNorm's ones and zeros) gets a small spread
+      around it, N(c, (0.1 max(1, |c|))^2), so a twin that ignored it would show.
+    * ``large``: standard normal, larger than torch's own scale for most layers: the
+      saturated regime, and every element matters.
+
+    Running statistics (torch's buffer names): ``running_mean`` normal,
+    ``running_var`` in [0.5, 2], ``num_batches_tracked`` in [0, 9], so eval mode and
+    the cumulative average see non-trivial values. Other buffers keep torch's values.
     """
+    if regime not in STATE_REGIMES:
+        raise ValueError(f"state regime must be one of {STATE_REGIMES}, got {regime!r}")
     out = {}
     for key, value in torch_state.items():
         leaf = key.rsplit(".", 1)[-1]
         if key in parameter_names and np.issubdtype(value.dtype, np.floating):
-            out[key] = rng.standard_normal(value.shape).astype(value.dtype)
+            if regime == "large":
+                out[key] = rng.standard_normal(value.shape).astype(value.dtype)
+            elif value.size and np.all(value == value.reshape(-1)[0]):
+                c = float(value.reshape(-1)[0])
+                out[key] = (c + 0.1 * max(1.0, abs(c)) * rng.standard_normal(value.shape)).astype(value.dtype)
+            else:
+                out[key] = value.copy()
         elif leaf == "running_mean":
             out[key] = rng.standard_normal(value.shape).astype(value.dtype)
         elif leaf == "running_var":
@@ -170,7 +193,8 @@ class Entry:
     noise: Callable | None = None  # (torch_module, torch_args, seed) -> {name: array} for inject_noise
     statistical: Callable | None = None  # (impl, rng) -> list[(name, ok, message)]; false-alarm rate stated
     lazy: bool = False
-    nondiff_inputs: tuple = ()  # positions of float inputs torch gives no gradient for
+    nondiff: tuple = ()  # float leaves torch gives no gradient for, by path: ("target",), ("hx[1]",)
+    nondiff_inputs: tuple = ()  # the same by position (legacy form)
     layouts: tuple = ("batched",)
     tolerances: Mapping[str, Tolerance] = field(default_factory=dict)
     domains: Mapping[str, Callable] = field(default_factory=dict)
@@ -178,7 +202,7 @@ class Entry:
     invalid: tuple = ()
     methods: Mapping[str, bool] = field(default_factory=dict)
     bench: Callable | None = None  # (dtype) -> (kwargs, Inputs) at a benchmark size
-    state_fn: Callable | None = None  # like default_state, for buffers that need valid values
+    state_fn: Callable | None = None  # like default_state (same arguments), for buffers that need valid values
     gradcheck: bool = True  # twin's own backward vs finite differences
     gradcheck_adjust: Callable | None = None
     max_examples_scale: float = 1.0
@@ -216,8 +240,8 @@ class Entry:
         """The input domain a check kind draws from (``domains`` override, else ``inputs``)."""
         return self.domains.get(check, self.inputs)
 
-    def draw_state(self, torch_state, parameter_names, rng):
-        return (self.state_fn or default_state)(torch_state, parameter_names, rng)
+    def draw_state(self, torch_state, parameter_names, rng, regime: str = "init"):
+        return (self.state_fn or default_state)(torch_state, parameter_names, rng, regime)
 
     def buffer_keys(self, torch_state, parameter_names):
         return [k for k in torch_state if k not in parameter_names]
@@ -244,6 +268,15 @@ class Entry:
 
     def modes(self) -> tuple:
         return MODES if self.train_eval_differs else ("train",)
+
+
+def build_torch(entry, kwargs, factory, seed: int):
+    """The torch module of a case, initialised by torch under ``torch.manual_seed(seed)``
+    (so its own initialisation, the ``init`` regime's parameters, is reproducible)."""
+    import torch
+
+    torch.manual_seed(seed)
+    return entry.build(torch.nn, kwargs, factory, "torch")
 
 
 class Catalog(NamedTuple):

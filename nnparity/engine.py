@@ -17,12 +17,15 @@ import traceback
 import numpy as np
 
 from .case import Case, strided
+from .catalog import build_torch
 from .compare import Comparison, Tolerance, compare
 from .impl import Impl
+from .leaves import Call, bind, get, leaves
 from reference.runner import flatten
 
 __all__ = ["NotImplementedByImpl", "CatalogError", "TwinRaised", "Pair", "forward_arrays", "gradient_arrays",
-           "judge", "copy_args", "is_float_array", "cotangents_for", "rng_for", "oracle_arrays", "call"]
+           "judge", "copy_args", "is_float_array", "cotangents_for", "rng_for", "oracle_arrays", "call", "bind_case",
+           "differentiable_leaves"]
 
 
 class NotImplementedByImpl(Exception):
@@ -101,30 +104,30 @@ class Pair:
 
     def __init__(self, entry, case: Case, impl: Impl, device: str | None = None):
         from reference import TORCH_DTYPES, TorchModule
-        import torch
 
         if not impl.has(entry.name):
             raise NotImplementedByImpl(f"{impl.name} does not implement {entry.name}")
         self.entry, self.case, self.impl = entry, case, impl
         device = device or case.device
-        tm = run_torch(lambda: entry.build(torch.nn, case.kwargs, {"dtype": TORCH_DTYPES[case.dtype], "device": device},
-                                           "torch"), entry.name)
+        tm = run_torch(lambda: build_torch(entry, case.kwargs, {"dtype": TORCH_DTYPES[case.dtype], "device": device},
+                                           case.seed), entry.name)
         self.torch = TorchModule(tm, device, case.dtype)
         torch_state = self.torch.state_dict()
         self.twin = run_twin(lambda: entry.build(impl.nn, case.kwargs, {"dtype": np.dtype(case.dtype)}, "twin"),
                              f"constructor {entry.name}(**{case.kwargs!r})")
         twin_state = run_twin(self.twin.state_dict, "state_dict()")
         self.state_comparisons = _compare_state_layout(torch_state, twin_state)
-        self.state = entry.draw_state(torch_state, self.torch.parameter_names(), rng_for(case.seed, 0))
+        self.state = entry.draw_state(torch_state, self.torch.parameter_names(), rng_for(case.seed, 0), case.state)
         self.torch.load_state(self.state)
         run_twin(lambda: self.twin.load_state_dict({k: v.copy() for k, v in self.state.items()}), "load_state_dict()")
         self.set_mode(case.mode)
+        self.call = bind_case(entry, case, tm)
 
     def set_mode(self, mode: str) -> None:
         self.torch.set_mode(mode)
         run_twin(lambda: self.twin.train(mode == "train"), f"train({mode == 'train'})")
 
-    def inject_torch_noise(self, args, fkwargs) -> None:
+    def inject_torch_noise(self, args, fkwargs=None) -> None:
         """For a random module in training: read torch's noise for this seed and inject it into the twin."""
         from reference import to_torch
 
@@ -156,16 +159,52 @@ def _compare_state_layout(torch_state, twin_state) -> list[Comparison]:
     return out
 
 
+def bind_case(entry, case: Case, torch_module) -> Call:
+    """The case's arguments bound to torch's signature (arrays positional, flags by keyword)."""
+    try:
+        return bind(call(torch_module, case.method), case.args, case.fkwargs)
+    except (TypeError, ValueError) as e:
+        raise CatalogError(f"{entry.name}: the drawn arguments do not fit torch's forward signature: {e}") from e
+
+
+def differentiable_leaves(entry, c: Call) -> list:
+    """Paths of the float leaves that get gradients (on both sides): every float array
+    among the positional arguments, but those the entry declares torch gives none for
+    (``Entry.nondiff`` by name, or the legacy ``nondiff_inputs`` by position)."""
+    out = []
+    for path, x in leaves(c):
+        if not (is_float_array(x) and path[0] == "args"):
+            continue
+        if c.name(path) in entry.nondiff or path[1] in entry.nondiff_inputs:
+            continue
+        out.append(path)
+    return out
+
+
+def mark_leaves(c: Call, paths) -> tuple:
+    """A mirror of ``c.args`` with True at the given leaves."""
+    wanted = {p[1:] for p in paths}
+
+    def walk(x, prefix):
+        if isinstance(x, np.ndarray):
+            return prefix in wanted
+        if isinstance(x, (tuple, list)):
+            return tuple(walk(v, prefix + (i,)) for i, v in enumerate(x))
+        return False
+
+    return tuple(walk(a, (i,)) for i, a in enumerate(c.args))
+
+
 def forward_arrays(pair: Pair) -> tuple[dict, dict]:
-    """Forward on both sides: outputs, inputs after the call (in-place behaviour),
-    and the whole state (parameters and buffers) after the call. Returns (twin,
-    torch) labelled arrays."""
-    case, entry = pair.case, pair.entry
+    """Forward on both sides: outputs, every array argument after the call (in-place
+    behaviour), and the whole state (parameters and buffers) after the call.
+    Returns (twin, torch) labelled arrays."""
+    case, entry, c = pair.case, pair.entry, pair.call
     from reference import to_numpy, to_torch
     import torch
 
-    targs = to_torch(copy_args(case.args), pair.torch.device)
-    tkw = to_torch(copy_args(case.fkwargs), pair.torch.device)
+    targs = to_torch(copy_args(c.args), pair.torch.device)
+    tkw = to_torch(copy_args(c.kwargs), pair.torch.device)
 
     def torch_forward():
         torch.manual_seed(case.seed)
@@ -174,13 +213,13 @@ def forward_arrays(pair: Pair) -> tuple[dict, dict]:
 
     tout = to_numpy(run_torch(torch_forward, entry.name))
     pair.inject_torch_noise(case.args, case.fkwargs)
-    twin_args, twin_kw = copy_args(case.args), copy_args(case.fkwargs)
-    wout = run_twin(lambda: call(pair.twin, case.method)(*twin_args, **twin_kw),
-                    case.method or "forward")
+    twin_args, twin_kw = copy_args(c.args), copy_args(c.kwargs)
+    wout = run_twin(lambda: call(pair.twin, case.method)(*twin_args, **twin_kw), case.method or "forward")
     torch_res, twin_res = label_outputs(tout), label_outputs(wout)
-    for i, (ta, wa) in enumerate(zip(to_numpy(targs), twin_args)):
-        if isinstance(ta, np.ndarray):
-            torch_res[f"input[{i}] after forward"], twin_res[f"input[{i}] after forward"] = ta, wa
+    after_torch, after_twin = Call(to_numpy(targs), {}, c.names), Call(twin_args, {}, c.names)
+    for path, _ in leaves(Call(c.args, {}, c.names)):
+        label = f"{c.name(path)} after forward"
+        torch_res[label], twin_res[label] = get(after_torch, path), get(after_twin, path)
     tstate, wstate = pair.torch.state_dict(), run_twin(pair.twin.state_dict, "state_dict()")
     for key in tstate:
         torch_res[f"state {key} after forward"], twin_res[f"state {key} after forward"] = tstate[key], wstate.get(key)
@@ -204,29 +243,30 @@ def cotangents_for(seed: int):
     return draw
 
 
-def differentiable_inputs(entry, args) -> list[bool]:
-    return [is_float_array(x) and i not in entry.nondiff_inputs for i, x in enumerate(args)]
-
-
 def gradient_arrays(pair: Pair) -> tuple[dict, dict]:
     """Backward on both sides with the same random cotangent. Returns (twin, torch)
-    labelled gradients of every differentiable input and every parameter."""
-    case, entry = pair.case, pair.entry
-    differentiable = differentiable_inputs(entry, case.args)
+    labelled gradients of every differentiable leaf (by path: ``grad input``,
+    ``grad hx[1]``) and every parameter."""
+    case, entry, c = pair.case, pair.entry, pair.call
+    paths = differentiable_leaves(entry, c)
     outs, cots, tgrads, tpgrads = run_torch(
-        lambda: pair.torch.vjp(copy_args(case.args), copy_args(case.fkwargs), cotangents_for(case.seed), differentiable,
+        lambda: pair.torch.vjp(copy_args(c.args), copy_args(c.kwargs), cotangents_for(case.seed), mark_leaves(c, paths),
                                seed=case.seed, inplace=bool(case.kwargs.get("inplace")), method=case.method),
         entry.name)
     pair.inject_torch_noise(case.args, case.fkwargs)
     fn = call(pair.twin, case.method)
     contract_cots = cots[0] if len(cots) == 1 else tuple(cots)  # one array for one output, else flat, in order
-    wgrads, wpgrads = run_twin(lambda: pair.impl.vjp(fn, copy_args(case.args), contract_cots,
-                                                     **copy_args(case.fkwargs)), "vjp")
+    wgrads, wpgrads = run_twin(lambda: pair.impl.vjp(fn, copy_args(c.args), contract_cots, **copy_args(c.kwargs)),
+                               "vjp")
     torch_res, twin_res = {}, {}
-    for i, diff in enumerate(differentiable):
-        if diff:
-            torch_res[f"grad input[{i}]"] = tgrads[i]
-            twin_res[f"grad input[{i}]"] = wgrads[i] if i < len(wgrads) else None
+    tcall, wcall = Call(tuple(tgrads), {}, c.names), Call(tuple(wgrads), {}, c.names)
+    for path in paths:
+        label = f"grad {c.name(path)}"
+        torch_res[label] = get(tcall, path)
+        try:
+            twin_res[label] = get(wcall, path)
+        except (IndexError, TypeError, KeyError):
+            twin_res[label] = None  # the twin's input_grads do not mirror the inputs here
     for name, g in tpgrads.items():
         torch_res[f"grad {name}"] = g
         twin_res[f"grad {name}"] = wpgrads.get(name)
@@ -253,17 +293,19 @@ def oracle_arrays(entry, case: Case, kind: str, state: dict) -> dict | None:
     tm = TorchModule(entry.build(torch.nn, case.kwargs, {"dtype": torch.float64, "device": "cpu"}, "torch"), "cpu", "float64")
     tm.load_state({k: (v.astype(np.float64) if is_float_array(v) else v) for k, v in state.items()})
     tm.set_mode(case.mode)
+    oc = bind_case(entry, ocase, tm.module)
     if kind == "forward":
-        return label_outputs(tm.forward(ocase.args, ocase.fkwargs, seed=case.seed, method=case.method))
-    differentiable = differentiable_inputs(entry, ocase.args)
+        return label_outputs(tm.forward(oc.args, oc.kwargs, seed=case.seed, method=case.method))
+    paths = differentiable_leaves(entry, oc)
     draw32 = cotangents_for(case.seed)
 
     def cot64(outputs):
         return [None if c is None else c.astype(np.float64)
                 for c in draw32([o.astype(np.float32) if is_float_array(o) else o for o in outputs])]
 
-    _, _, g, pg = tm.vjp(ocase.args, ocase.fkwargs, cot64, differentiable, seed=case.seed, method=case.method)
-    res = {f"grad input[{i}]": gi for i, gi in enumerate(g) if gi is not None}
+    _, _, g, pg = tm.vjp(oc.args, oc.kwargs, cot64, mark_leaves(oc, paths), seed=case.seed, method=case.method)
+    gcall = Call(tuple(g), {}, oc.names)
+    res = {f"grad {oc.name(p)}": get(gcall, p) for p in paths}
     res.update({f"grad {k}": v for k, v in pg.items()})
     return res
 

@@ -50,8 +50,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..cases import case_strategy
+from ..catalog import build_torch
 from ..compare import Comparison, Tolerance
-from ..engine import call, copy_args, cotangents_for, is_float_array, rng_for
+from ..engine import bind_case, call, copy_args, cotangents_for, differentiable_leaves, is_float_array, rng_for
+from ..leaves import Call, get, replace_leaf
 from .values import methods_for
 from reference.runner import flatten
 
@@ -105,20 +107,22 @@ def body(entry, impl):
         import torch
 
         module = entry.build(impl.nn, case.kwargs, {"dtype": np.dtype("float64")}, "twin")
-        torch_module = entry.build(torch.nn, case.kwargs, {"dtype": torch.float64, "device": "cpu"}, "torch")
+        torch_module = build_torch(entry, case.kwargs, {"dtype": torch.float64, "device": "cpu"}, case.seed)
         torch_state = {k: v.detach().numpy().copy() for k, v in torch_module.state_dict().items()}
-        state = entry.draw_state(torch_state, [n for n, _ in torch_module.named_parameters()], rng_for(case.seed, 0))
+        state = entry.draw_state(torch_state, [n for n, _ in torch_module.named_parameters()], rng_for(case.seed, 0),
+                                 case.state)
         module.train(case.mode == "train")
+        c0 = bind_case(entry, case, torch_module)
 
-        def evaluate(args, st):
+        def evaluate(c, st):
             """Forward with fixed state and fixed randomness."""
             module.load_state_dict({k: v.copy() for k, v in st.items()})
             if entry.random:
                 module.generator = np.random.default_rng(case.seed)
-            out = call(module, case.method)(*copy_args(args), **copy_args(case.fkwargs))
+            out = call(module, case.method)(*copy_args(c.args), **copy_args(c.kwargs))
             return [o for o in flatten(out) if is_float_array(o)]
 
-        base = evaluate(case.args, state)
+        base = evaluate(c0, state)
         cots = cotangents_for(case.seed)(base)
 
         def difference(outs):
@@ -140,19 +144,19 @@ def body(entry, impl):
         if entry.random:
             module.generator = np.random.default_rng(case.seed)
         contract_cots = cots[0] if len(cots) == 1 else tuple(cots)
-        input_grads, param_grads = impl.vjp(call(module, case.method), copy_args(case.args), contract_cots,
-                                            **copy_args(case.fkwargs))
+        input_grads, param_grads = impl.vjp(call(module, case.method), copy_args(c0.args), contract_cots,
+                                            **copy_args(c0.kwargs))
         if entry.gradcheck_adjust is not None:
             input_grads, param_grads = entry.gradcheck_adjust(case, input_grads, param_grads, cots)
         rng = rng_for(case.seed, 3)
 
-        targets = [(f"grad input[{i}]", "arg", i) for i, x in enumerate(case.args)
-                   if is_float_array(x) and i not in entry.nondiff_inputs and x.size]
+        grads = Call(tuple(input_grads), {}, c0.names)
+        targets = [(f"grad {c0.name(p)}", "arg", p) for p in differentiable_leaves(entry, c0) if get(c0, p).size]
         targets += [(f"grad {k}", "param", k) for k in param_grads if is_float_array(state.get(k)) and state[k].size]
         comparisons = []
         for label, kind, key in targets:
-            analytic = input_grads[key] if kind == "arg" else param_grads[key]
-            base_value = case.args[key] if kind == "arg" else state[key]
+            analytic = get(grads, key) if kind == "arg" else param_grads[key]
+            base_value = get(c0, key) if kind == "arg" else state[key]
             counts = {"smooth": 0, "kink": 0, "steep": 0, "undefined": 0}
             worst, worst_allowed = Comparison(label, True, Tolerance(REL, ABS, REASON), subject="twin",
                                               reference="finite differences"), ABS
@@ -163,10 +167,8 @@ def body(entry, impl):
                     v = base_value.copy()
                     v[idx] += delta
                     if kind == "arg":
-                        args = list(case.args)
-                        args[key] = v
-                        return difference(evaluate(tuple(args), state))
-                    return difference(evaluate(case.args, {**state, key: v}))
+                        return difference(evaluate(replace_leaf(c0, key, v), state))
+                    return difference(evaluate(c0, {**state, key: v}))
 
                 a = float(analytic[idx])
                 what, estimate, allowed, step = _classify(probe, float(base_value[idx]), a)

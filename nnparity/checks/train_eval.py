@@ -19,7 +19,8 @@ import pytest
 
 from ..cases import case_strategy
 from ..compare import Comparison, Tolerance, compare
-from ..engine import Pair, copy_args, forward_arrays, judge, rng_for, run_twin
+from ..engine import Pair, bind_case, call, copy_args, forward_arrays, judge, rng_for, run_twin
+from ..leaves import map_leaves
 from ..vocab import DEVICES
 from reference.runner import flatten
 
@@ -36,7 +37,7 @@ def params(entry):
 def _torch_outputs(pair, case, mode):
     pair.set_mode(mode)
     pair.torch.load_state(pair.state)
-    out = pair.torch.forward(copy_args(case.args), copy_args(case.fkwargs), seed=case.seed)
+    out = pair.torch.forward(copy_args(pair.call.args), copy_args(pair.call.kwargs), seed=case.seed, method=case.method)
     return out if isinstance(out, (tuple, list)) else (out,)
 
 
@@ -47,7 +48,7 @@ def _twin_outputs(pair, case, mode):
         pair.twin.load_state_dict({k: v.copy() for k, v in pair.state.items()})
         if pair.entry.random:
             pair.twin.generator = np.random.default_rng(case.seed)
-        return pair.twin(*copy_args(case.args), **copy_args(case.fkwargs))
+        return call(pair.twin, case.method)(*copy_args(pair.call.args), **copy_args(pair.call.kwargs))
 
     out = run_twin(go, f"forward in {mode} mode")
     return out if isinstance(out, (tuple, list)) else (out,)
@@ -59,18 +60,18 @@ def _same(a, b) -> bool:
 
 
 def _perturbed(case, step):
-    """Inputs for training step ``step``: the case's float inputs, rescaled and shifted
+    """Inputs for training step ``step``: the case's float leaves, rescaled and shifted
     by a per-step random amount (same shapes, so the module accepts them)."""
     if step == 0:
         return case
     rng = rng_for(case.seed, 10 + step)
 
     def move(x):
-        if isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating):
+        if np.issubdtype(x.dtype, np.floating):
             return (x * rng.uniform(0.5, 1.5) + rng.standard_normal(x.shape)).astype(x.dtype)
         return x
 
-    return replace(case, args=tuple(move(a) for a in case.args), seed=case.seed + step)
+    return replace(case, args=map_leaves(move, case.args), fkwargs=map_leaves(move, case.fkwargs), seed=case.seed + step)
 
 
 def body(entry, impl, seen_difference: list | None = None):
@@ -106,12 +107,12 @@ def body(entry, impl, seen_difference: list | None = None):
             fresh.set_mode("train")
             for step in range(STEPS):
                 step_case = replace(_perturbed(case, step), mode="train")
-                fresh.case = step_case
+                fresh.case, fresh.call = step_case, bind_case(entry, step_case, fresh.torch.module)
                 twin, ref = forward_arrays(fresh)
                 comparisons += [replace(c, what=f"step {step + 1}: {c.what}") for c in judge(entry, step_case, twin, ref, KIND)]
             fresh.set_mode("eval")
             eval_case = replace(case, mode="eval")
-            fresh.case = eval_case
+            fresh.case, fresh.call = eval_case, bind_case(entry, eval_case, fresh.torch.module)
             twin, ref = forward_arrays(fresh)
             comparisons += [replace(c, what=f"eval after {STEPS} steps: {c.what}") for c in judge(entry, eval_case, twin, ref, KIND)]
         return comparisons
