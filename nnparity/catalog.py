@@ -189,8 +189,8 @@ class Entry:
     factory_kwargs: bool = False  # constructor takes device=/dtype=
     train_eval_differs: bool = False
     stateful: bool = False  # training updates buffers: run K steps and compare them
-    random: bool = False  # draws randomness in training (noise injected for parity)
-    noise: Callable | None = None  # (torch_module, torch_args, seed) -> {name: array} for inject_noise
+    random: bool = False  # draws randomness in training, itself or in a submodule (torch's noise is injected)
+    noise: Callable | None = None  # (torch's draws in one module of this class) -> {name: array} for inject_noise
     statistical: Callable | None = None  # (impl, rng) -> list[(name, ok, message)]; false-alarm rate stated
     lazy: bool = False
     nondiff: tuple = ()  # float leaves torch gives no gradient for, by path: ("target",), ("hx[1]",)
@@ -223,9 +223,9 @@ class Entry:
         bad_layouts = [l for l in self.layouts if l not in LAYOUTS]
         if bad_layouts or "batched" not in self.layouts:
             raise ValueError(f"{where}: layouts must include 'batched' and be among {LAYOUTS}, got {self.layouts}")
-        if self.random and (self.statistical is None or self.noise is None):
-            raise ValueError(f"{where}: a random entry needs `noise` (torch's noise, for exact parity) and "
-                             "`statistical` (tests of the twin's own draws)")
+        if self.noise is not None and self.statistical is None:
+            raise ValueError(f"{where}: a class that draws noise needs `statistical` (tests of the twin's own draws) "
+                             "beside its `noise` adapter (exact parity)")
         ids = [e.id for e in self.examples] + [i.id for i in self.invalid]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -255,7 +255,7 @@ class Entry:
     def applies(self, check: str) -> bool:
         """Whether a check kind applies to this entry (the report shows 'n/a' otherwise)."""
         if check == "randomness":
-            return self.random
+            return self.statistical is not None
         if check == "special_values":
             return bool(self.examples_of("special"))
         if check == "errors":
@@ -316,6 +316,9 @@ def load_catalog(spec: str | None = None, root: Path | None = None) -> Catalog:
     missing = [n for n in ("CATALOG", "OUT_OF_SCOPE", "NOT_YET") if not hasattr(module, n)]
     if missing:
         raise ValueError(f"catalog module {spec!r} lacks {', '.join(missing)}")
+    from .noise import register
+
+    register(module.CATALOG.values())
     return Catalog(dict(module.CATALOG), dict(module.OUT_OF_SCOPE), dict(module.NOT_YET), spec)
 
 

@@ -21,6 +21,7 @@ from .catalog import build_torch
 from .compare import Comparison, Tolerance, compare
 from .impl import Impl
 from .leaves import Call, bind, get, leaves
+from .noise import NoiseError, inject, same_draws
 from reference.runner import flatten
 
 __all__ = ["NotImplementedByImpl", "CatalogError", "TwinRaised", "Pair", "forward_arrays", "gradient_arrays",
@@ -112,31 +113,38 @@ class Pair:
         tm = run_torch(lambda: build_torch(entry, case.kwargs, {"dtype": TORCH_DTYPES[case.dtype], "device": device},
                                            case.seed), entry.name)
         self.torch = TorchModule(tm, device, case.dtype)
-        torch_state = self.torch.state_dict()
         self.twin = run_twin(lambda: entry.build(impl.nn, case.kwargs, {"dtype": np.dtype(case.dtype)}, "twin"),
                              f"constructor {entry.name}(**{case.kwargs!r})")
+        self.call = bind_case(entry, case, tm)
+        if entry.lazy:
+            materialize(entry, tm, self.twin, self.call, case.method, device)
+        torch_state = self.torch.state_dict()
         twin_state = run_twin(self.twin.state_dict, "state_dict()")
         self.state_comparisons = _compare_state_layout(torch_state, twin_state)
         self.state = entry.draw_state(torch_state, self.torch.parameter_names(), rng_for(case.seed, 0), case.state)
         self.torch.load_state(self.state)
         run_twin(lambda: self.twin.load_state_dict({k: v.copy() for k, v in self.state.items()}), "load_state_dict()")
         self.set_mode(case.mode)
-        self.call = bind_case(entry, case, tm)
 
     def set_mode(self, mode: str) -> None:
         self.torch.set_mode(mode)
         run_twin(lambda: self.twin.train(mode == "train"), f"train({mode == 'train'})")
 
-    def inject_torch_noise(self, args, fkwargs=None) -> None:
-        """For a random module in training: read torch's noise for this seed and inject it into the twin."""
-        from reference import to_torch
+    def torch_call(self, fn):
+        """Run a torch call of this case, recording its random draws by module path;
+        then inject them into the twin's modules at the same paths (nnparity.noise)."""
+        from reference.noise import NoiseCapture
 
-        if not (self.entry.random and self.twin.training):
-            return
-        noise = run_torch(lambda: self.entry.noise(self.torch.module, to_torch(copy_args(args), self.torch.device),
-                                                   self.case.seed), self.entry.name)
-        if noise:
-            run_twin(lambda: self.twin.inject_noise(**noise), "inject_noise()")
+        with NoiseCapture(self.torch.module) as capture:
+            out = run_torch(fn, self.entry.name)
+        self.draws = capture.draws
+        try:
+            inject(self.entry, self.torch.module, self.twin, capture.draws)
+        except NoiseError as e:
+            raise CatalogError(str(e)) from e
+        except Exception as e:
+            raise _twin_raised(e, "inject_noise()") from e
+        return out
 
 
 def _compare_state_layout(torch_state, twin_state) -> list[Comparison]:
@@ -157,6 +165,26 @@ def _compare_state_layout(torch_state, twin_state) -> list[Comparison]:
         out.append(Comparison("state_dict key order", False, tol,
                               problem=f"twin's order {list(twin_state)} != torch's {list(torch_state)}"))
     return out
+
+
+def materialize(entry, torch_module, twin, c: Call, method: str = "", device: str = "cpu") -> None:
+    """A lazy module's first call (in eval mode, without gradients) infers its
+    parameters' shapes, on both sides; the drawn state is loaded after it, and the
+    state layout comparison then checks the inferred shapes against torch's."""
+    from reference import to_torch
+    import torch
+
+    def torch_first():
+        torch_module.eval()
+        with torch.no_grad():
+            call(torch_module, method)(*to_torch(copy_args(c.args), device), **to_torch(copy_args(c.kwargs), device))
+
+    def twin_first():
+        twin.eval()
+        call(twin, method)(*copy_args(c.args), **copy_args(c.kwargs))
+
+    run_torch(torch_first, entry.name)
+    run_twin(twin_first, "first (materialising) call")
 
 
 def bind_case(entry, case: Case, torch_module) -> Call:
@@ -199,7 +227,7 @@ def forward_arrays(pair: Pair) -> tuple[dict, dict]:
     """Forward on both sides: outputs, every array argument after the call (in-place
     behaviour), and the whole state (parameters and buffers) after the call.
     Returns (twin, torch) labelled arrays."""
-    case, entry, c = pair.case, pair.entry, pair.call
+    case, c = pair.case, pair.call
     from reference import to_numpy, to_torch
     import torch
 
@@ -211,8 +239,7 @@ def forward_arrays(pair: Pair) -> tuple[dict, dict]:
         with torch.no_grad():
             return call(pair.torch.module, case.method)(*targs, **tkw)
 
-    tout = to_numpy(run_torch(torch_forward, entry.name))
-    pair.inject_torch_noise(case.args, case.fkwargs)
+    tout = to_numpy(pair.torch_call(torch_forward))
     twin_args, twin_kw = copy_args(c.args), copy_args(c.kwargs)
     wout = run_twin(lambda: call(pair.twin, case.method)(*twin_args, **twin_kw), case.method or "forward")
     torch_res, twin_res = label_outputs(tout), label_outputs(wout)
@@ -249,11 +276,9 @@ def gradient_arrays(pair: Pair) -> tuple[dict, dict]:
     ``grad hx[1]``) and every parameter."""
     case, entry, c = pair.case, pair.entry, pair.call
     paths = differentiable_leaves(entry, c)
-    outs, cots, tgrads, tpgrads = run_torch(
+    outs, cots, tgrads, tpgrads = pair.torch_call(
         lambda: pair.torch.vjp(copy_args(c.args), copy_args(c.kwargs), cotangents_for(case.seed), mark_leaves(c, paths),
-                               seed=case.seed, inplace=bool(case.kwargs.get("inplace")), method=case.method),
-        entry.name)
-    pair.inject_torch_noise(case.args, case.fkwargs)
+                               seed=case.seed, inplace=bool(case.kwargs.get("inplace")), method=case.method))
     fn = call(pair.twin, case.method)
     contract_cots = cots[0] if len(cots) == 1 else tuple(cots)  # one array for one output, else flat, in order
     wgrads, wpgrads = run_twin(lambda: pair.impl.vjp(fn, copy_args(c.args), contract_cots, **copy_args(c.kwargs)),
@@ -279,14 +304,15 @@ def oracle_case(case: Case) -> Case:
     return replace(case, args=_upcast(case.args), fkwargs=_upcast(case.fkwargs), dtype="float64", device="cpu")
 
 
-def oracle_arrays(entry, case: Case, kind: str, state: dict) -> dict | None:
+def oracle_arrays(entry, case: Case, kind: str, state: dict, draws=()) -> dict | None:
     """torch in float64 on the upcast case (same state, same cotangent, same noise
-    seed), labelled like the check's arrays. None where no oracle applies: the case
-    is already float64, or the module is random (torch in float64 does not draw the
-    float32 run's noise). Raises if torch fails on it: the caller records that."""
-    if case.dtype == "float64" or entry.random:
+    seed), labelled like the check's arrays. None where no oracle applies (the case
+    is already float64). Raises if torch fails on it, or if torch in float64 drew
+    other noise than the float32 run (``draws``): the caller records that."""
+    if case.dtype == "float64":
         return None
     from reference import TorchModule
+    from reference.noise import NoiseCapture
     import torch
 
     ocase = oracle_case(case)
@@ -294,8 +320,16 @@ def oracle_arrays(entry, case: Case, kind: str, state: dict) -> dict | None:
     tm.load_state({k: (v.astype(np.float64) if is_float_array(v) else v) for k, v in state.items()})
     tm.set_mode(case.mode)
     oc = bind_case(entry, ocase, tm.module)
+
+    def checked(fn):
+        with NoiseCapture(tm.module) as capture:
+            out = fn()
+        if not same_draws(list(draws), capture.draws):
+            raise NoiseError("torch in float64 drew other noise than the float32 run; no oracle for this case")
+        return out
+
     if kind == "forward":
-        return label_outputs(tm.forward(oc.args, oc.kwargs, seed=case.seed, method=case.method))
+        return label_outputs(checked(lambda: tm.forward(oc.args, oc.kwargs, seed=case.seed, method=case.method)))
     paths = differentiable_leaves(entry, oc)
     draw32 = cotangents_for(case.seed)
 
@@ -303,7 +337,8 @@ def oracle_arrays(entry, case: Case, kind: str, state: dict) -> dict | None:
         return [None if c is None else c.astype(np.float64)
                 for c in draw32([o.astype(np.float32) if is_float_array(o) else o for o in outputs])]
 
-    _, _, g, pg = tm.vjp(oc.args, oc.kwargs, cot64, mark_leaves(oc, paths), seed=case.seed, method=case.method)
+    _, _, g, pg = checked(lambda: tm.vjp(oc.args, oc.kwargs, cot64, mark_leaves(oc, paths), seed=case.seed,
+                                         method=case.method))
     gcall = Call(tuple(g), {}, oc.names)
     res = {f"grad {oc.name(p)}": get(gcall, p) for p in paths}
     res.update({f"grad {k}": v for k, v in pg.items()})

@@ -52,7 +52,8 @@ import numpy as np
 from ..cases import case_strategy
 from ..catalog import build_torch
 from ..compare import Comparison, Tolerance
-from ..engine import bind_case, call, copy_args, cotangents_for, differentiable_leaves, is_float_array, rng_for
+from ..engine import bind_case, call, materialize, copy_args, cotangents_for, differentiable_leaves, is_float_array, rng_for
+from ..noise import reseed
 from ..leaves import Call, get, replace_leaf
 from .values import methods_for
 from reference.runner import flatten
@@ -108,17 +109,19 @@ def body(entry, impl):
 
         module = entry.build(impl.nn, case.kwargs, {"dtype": np.dtype("float64")}, "twin")
         torch_module = build_torch(entry, case.kwargs, {"dtype": torch.float64, "device": "cpu"}, case.seed)
+        c0 = bind_case(entry, case, torch_module)
+        if entry.lazy:
+            materialize(entry, torch_module, module, c0, case.method)
         torch_state = {k: v.detach().numpy().copy() for k, v in torch_module.state_dict().items()}
         state = entry.draw_state(torch_state, [n for n, _ in torch_module.named_parameters()], rng_for(case.seed, 0),
                                  case.state)
         module.train(case.mode == "train")
-        c0 = bind_case(entry, case, torch_module)
 
         def evaluate(c, st):
             """Forward with fixed state and fixed randomness."""
             module.load_state_dict({k: v.copy() for k, v in st.items()})
             if entry.random:
-                module.generator = np.random.default_rng(case.seed)
+                reseed(module, case.seed)
             out = call(module, case.method)(*copy_args(c.args), **copy_args(c.kwargs))
             return [o for o in flatten(out) if is_float_array(o)]
 
@@ -142,7 +145,7 @@ def body(entry, impl):
 
         module.load_state_dict({k: v.copy() for k, v in state.items()})
         if entry.random:
-            module.generator = np.random.default_rng(case.seed)
+            reseed(module, case.seed)
         contract_cots = cots[0] if len(cots) == 1 else tuple(cots)
         input_grads, param_grads = impl.vjp(call(module, case.method), copy_args(c0.args), contract_cots,
                                             **copy_args(c0.kwargs))

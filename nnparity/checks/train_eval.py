@@ -20,6 +20,7 @@ import pytest
 from ..cases import case_strategy
 from ..compare import Comparison, Tolerance, compare
 from ..engine import Pair, bind_case, call, copy_args, forward_arrays, judge, rng_for, run_twin
+from ..noise import reseed
 from ..leaves import map_leaves
 from ..vocab import DEVICES
 from reference.runner import flatten
@@ -47,7 +48,7 @@ def _twin_outputs(pair, case, mode):
     def go():
         pair.twin.load_state_dict({k: v.copy() for k, v in pair.state.items()})
         if pair.entry.random:
-            pair.twin.generator = np.random.default_rng(case.seed)
+            reseed(pair.twin, case.seed)
         return call(pair.twin, case.method)(*copy_args(pair.call.args), **copy_args(pair.call.kwargs))
 
     out = run_twin(go, f"forward in {mode} mode")

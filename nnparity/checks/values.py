@@ -19,7 +19,7 @@ def forward_body(entry, impl, check="forward", zero_sign=False):
         pair = Pair(entry, case, impl)
         twin, ref = forward_arrays(pair)
         comparisons = pair.state_comparisons + judge(entry, case, twin, ref, check, zero_sign=zero_sign)
-        return arbitrate(comparisons, lambda: oracle_arrays(entry, case, "forward", pair.state), twin, ref)
+        return arbitrate(comparisons, lambda: oracle_arrays(entry, case, "forward", pair.state, pair.draws), twin, ref)
 
     return run
 
@@ -31,7 +31,7 @@ def gradients_body(entry, impl, check="gradients", zero_sign=False):
         pair = Pair(entry, case, impl)
         twin, ref = gradient_arrays(pair)
         comparisons = judge(entry, case, twin, ref, check, zero_sign=zero_sign)
-        return arbitrate(comparisons, lambda: oracle_arrays(entry, case, "gradients", pair.state), twin, ref)
+        return arbitrate(comparisons, lambda: oracle_arrays(entry, case, "gradients", pair.state, pair.draws), twin, ref)
 
     return run
 

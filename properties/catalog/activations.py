@@ -280,27 +280,12 @@ PRELU = Entry(
 
 # -- RReLU ----------------------------------------------------------------------------
 
-def rrelu_slopes(torch_module, torch_args, seed):
-    """torch's slopes for ``seed``, exactly.
-
-    torch's CPU kernel (``_rrelu_with_noise_train``) walks the (contiguous) input in
-    order and draws one uniform double from [lower, upper] for each element with
-    x <= 0, none for the others. So its draws depend on the signs of the input
-    (not only its shape): running the module under the same seed on a probe with
-    the same sign pattern, -1 where x <= 0 and +1 elsewhere (NaN counts as > 0, as
-    ``NaN <= 0`` is false), consumes the generator identically, and the probe's
-    output there is -r exactly (the product -1 * r is exact)."""
-    import torch
-
-    (x,) = torch_args
-    if x.numel() == 0:
-        return None
-    probe = torch.where(x <= 0, torch.full_like(x, -1.0), torch.ones_like(x))
-    torch.manual_seed(seed)
-    with torch.no_grad():
-        out = torch_module(probe)
-    slopes = torch.where(x <= 0, -out, torch.ones_like(x))
-    return {"slopes": slopes.cpu().numpy()}
+def rrelu_slopes(draws):
+    """torch's slopes: the ``noise`` tensor ``rrelu_with_noise`` fills in training (ATen
+    ``_rrelu_with_noise_train``): a uniform draw from [lower, upper] where x <= 0
+    (NaN counts as > 0), 1 elsewhere."""
+    (draw,) = draws
+    return {"slopes": draw.values}
 
 
 def dkw_margin(n: int, alpha: float) -> float:
