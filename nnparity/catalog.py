@@ -175,6 +175,11 @@ class Entry:
         constructor's own, so the api check does not probe argument validation.
     methods: ``{method name: differentiable}``: module methods other than forward
         that the forward (and, where differentiable, gradients) checks also judge.
+    adapter: ``(nn, side, *args, **kwargs) -> (args, kwargs)``: builds input types the
+        arrays cannot be (a PackedSequence: ``nn.utils.rnn.pack_padded_sequence`` of
+        torch, or of the package under test) from the drawn arrays, inside the call,
+        so gradients reach the arrays. The case's arguments are then the adapter's
+        (named by its signature).
     tolerances: ``{"check" | "dtype" | "device" | "check:dtype[:device]" ...: Tolerance(..., reason)}``,
         keys validated against the vocabulary.
     gradcheck_adjust: ``(case, input_grads, param_grads, cotangents) -> (input_grads, param_grads)``,
@@ -201,6 +206,7 @@ class Entry:
     examples: tuple = ()
     invalid: tuple = ()
     methods: Mapping[str, bool] = field(default_factory=dict)
+    adapter: Callable | None = None  # (nn, side, *args, **kwargs) -> (args, kwargs): torch-only input types
     bench: Callable | None = None  # (dtype) -> (kwargs, Inputs) at a benchmark size
     state_fn: Callable | None = None  # like default_state (same arguments), for buffers that need valid values
     gradcheck: bool = True  # twin's own backward vs finite differences

@@ -12,7 +12,9 @@ case: the catalog's strategy is wrong) and any other exception are harness error
 
 from __future__ import annotations
 
+import functools
 import traceback
+import types
 
 import numpy as np
 
@@ -26,7 +28,7 @@ from reference.runner import flatten
 
 __all__ = ["NotImplementedByImpl", "CatalogError", "TwinRaised", "Pair", "forward_arrays", "gradient_arrays",
            "judge", "copy_args", "is_float_array", "cotangents_for", "rng_for", "oracle_arrays", "call", "bind_case",
-           "differentiable_leaves"]
+           "differentiable_leaves", "target", "twin_target", "materialize", "mark_leaves"]
 
 
 class NotImplementedByImpl(Exception):
@@ -77,6 +79,28 @@ def call(module, method: str = ""):
     return getattr(module, method) if method else module
 
 
+def target(entry, module, method: str, nn, side: str):
+    """What one side calls with the case's (bound) arguments: the module (or its
+    method), behind the entry's adapter where it has one."""
+    fn = call(module, method)
+    if entry.adapter is None:
+        return fn
+
+    def adapted(*args, **kwargs):
+        a, k = entry.adapter(nn, side, *args, **kwargs)
+        return fn(*a, **k)
+
+    return adapted
+
+
+def twin_target(entry, twin, method: str, nn):
+    """The twin's target as something the contract's ``vjp`` takes: the module, a bound
+    method, or the adapter bound to the module."""
+    if entry.adapter is None:
+        return call(twin, method)
+    return types.MethodType(lambda self, *a, **k: target(entry, self, method, nn, "twin")(*a, **k), twin)
+
+
 def _twin_raised(e: Exception, what: str) -> TwinRaised:
     tb = traceback.extract_tb(e.__traceback__)
     where = f" (at {tb[-1].filename}:{tb[-1].lineno})" if tb else ""
@@ -117,7 +141,7 @@ class Pair:
                              f"constructor {entry.name}(**{case.kwargs!r})")
         self.call = bind_case(entry, case, tm)
         if entry.lazy:
-            materialize(entry, tm, self.twin, self.call, case.method, device)
+            materialize(entry, tm, self.twin, self.call, case.method, device, impl.nn)
         torch_state = self.torch.state_dict()
         twin_state = run_twin(self.twin.state_dict, "state_dict()")
         self.state_comparisons = _compare_state_layout(torch_state, twin_state)
@@ -167,7 +191,7 @@ def _compare_state_layout(torch_state, twin_state) -> list[Comparison]:
     return out
 
 
-def materialize(entry, torch_module, twin, c: Call, method: str = "", device: str = "cpu") -> None:
+def materialize(entry, torch_module, twin, c: Call, method: str = "", device: str = "cpu", nn=None) -> None:
     """A lazy module's first call (in eval mode, without gradients) infers its
     parameters' shapes, on both sides; the drawn state is loaded after it, and the
     state layout comparison then checks the inferred shapes against torch's."""
@@ -177,20 +201,25 @@ def materialize(entry, torch_module, twin, c: Call, method: str = "", device: st
     def torch_first():
         torch_module.eval()
         with torch.no_grad():
-            call(torch_module, method)(*to_torch(copy_args(c.args), device), **to_torch(copy_args(c.kwargs), device))
+            target(entry, torch_module, method, torch.nn, "torch")(*to_torch(copy_args(c.args), device),
+                                                                    **to_torch(copy_args(c.kwargs), device))
 
     def twin_first():
         twin.eval()
-        call(twin, method)(*copy_args(c.args), **copy_args(c.kwargs))
+        target(entry, twin, method, nn, "twin")(*copy_args(c.args), **copy_args(c.kwargs))
 
     run_torch(torch_first, entry.name)
     run_twin(twin_first, "first (materialising) call")
 
 
 def bind_case(entry, case: Case, torch_module) -> Call:
-    """The case's arguments bound to torch's signature (arrays positional, flags by keyword)."""
+    """The case's arguments bound to torch's signature, or the adapter's (arrays
+    positional, flags by keyword)."""
+    import torch
+
+    fn = functools.partial(entry.adapter, torch.nn, "torch") if entry.adapter else call(torch_module, case.method)
     try:
-        return bind(call(torch_module, case.method), case.args, case.fkwargs)
+        return bind(fn, case.args, case.fkwargs)
     except (TypeError, ValueError) as e:
         raise CatalogError(f"{entry.name}: the drawn arguments do not fit torch's forward signature: {e}") from e
 
@@ -237,11 +266,12 @@ def forward_arrays(pair: Pair) -> tuple[dict, dict]:
     def torch_forward():
         torch.manual_seed(case.seed)
         with torch.no_grad():
-            return call(pair.torch.module, case.method)(*targs, **tkw)
+            return target(pair.entry, pair.torch.module, case.method, torch.nn, "torch")(*targs, **tkw)
 
     tout = to_numpy(pair.torch_call(torch_forward))
     twin_args, twin_kw = copy_args(c.args), copy_args(c.kwargs)
-    wout = run_twin(lambda: call(pair.twin, case.method)(*twin_args, **twin_kw), case.method or "forward")
+    wout = run_twin(lambda: target(pair.entry, pair.twin, case.method, pair.impl.nn, "twin")(*twin_args, **twin_kw),
+                    case.method or "forward")
     torch_res, twin_res = label_outputs(tout), label_outputs(wout)
     after_torch, after_twin = Call(to_numpy(targs), {}, c.names), Call(twin_args, {}, c.names)
     for path, _ in leaves(Call(c.args, {}, c.names)):
@@ -276,10 +306,13 @@ def gradient_arrays(pair: Pair) -> tuple[dict, dict]:
     ``grad hx[1]``) and every parameter."""
     case, entry, c = pair.case, pair.entry, pair.call
     paths = differentiable_leaves(entry, c)
+    import torch
+
+    fn = target(entry, pair.torch.module, case.method, torch.nn, "torch")
     outs, cots, tgrads, tpgrads = pair.torch_call(
         lambda: pair.torch.vjp(copy_args(c.args), copy_args(c.kwargs), cotangents_for(case.seed), mark_leaves(c, paths),
-                               seed=case.seed, inplace=bool(case.kwargs.get("inplace")), method=case.method))
-    fn = call(pair.twin, case.method)
+                               seed=case.seed, inplace=bool(case.kwargs.get("inplace")), fn=fn))
+    fn = twin_target(entry, pair.twin, case.method, pair.impl.nn)
     contract_cots = cots[0] if len(cots) == 1 else tuple(cots)  # one array for one output, else flat, in order
     wgrads, wpgrads = run_twin(lambda: pair.impl.vjp(fn, copy_args(c.args), contract_cots, **copy_args(c.kwargs)),
                                "vjp")
@@ -328,8 +361,9 @@ def oracle_arrays(entry, case: Case, kind: str, state: dict, draws=()) -> dict |
             raise NoiseError("torch in float64 drew other noise than the float32 run; no oracle for this case")
         return out
 
+    fn = target(entry, tm.module, case.method, torch.nn, "torch")
     if kind == "forward":
-        return label_outputs(checked(lambda: tm.forward(oc.args, oc.kwargs, seed=case.seed, method=case.method)))
+        return label_outputs(checked(lambda: tm.forward(oc.args, oc.kwargs, seed=case.seed, fn=fn)))
     paths = differentiable_leaves(entry, oc)
     draw32 = cotangents_for(case.seed)
 
@@ -337,8 +371,7 @@ def oracle_arrays(entry, case: Case, kind: str, state: dict, draws=()) -> dict |
         return [None if c is None else c.astype(np.float64)
                 for c in draw32([o.astype(np.float32) if is_float_array(o) else o for o in outputs])]
 
-    _, _, g, pg = checked(lambda: tm.vjp(oc.args, oc.kwargs, cot64, mark_leaves(oc, paths), seed=case.seed,
-                                         method=case.method))
+    _, _, g, pg = checked(lambda: tm.vjp(oc.args, oc.kwargs, cot64, mark_leaves(oc, paths), seed=case.seed, fn=fn))
     gcall = Call(tuple(g), {}, oc.names)
     res = {f"grad {oc.name(p)}": get(gcall, p) for p in paths}
     res.update({f"grad {k}": v for k, v in pg.items()})

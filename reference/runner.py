@@ -78,16 +78,16 @@ class TorchModule:
     def call(self, method: str = ""):
         return getattr(self.module, method) if method else self.module
 
-    def forward(self, args, kwargs, seed: int | None = None, method: str = ""):
-        """Outputs (as NumPy, structure kept) of one forward (or ``method``) without grad."""
+    def forward(self, args, kwargs, seed: int | None = None, method: str = "", fn=None):
+        """Outputs (as NumPy, structure kept) of one forward (or ``method``, or ``fn``) without grad."""
         if seed is not None:
             torch.manual_seed(seed)
         with torch.no_grad():
-            out = self.call(method)(*to_torch(args, self.device), **to_torch(kwargs, self.device))
+            out = (fn or self.call(method))(*to_torch(args, self.device), **to_torch(kwargs, self.device))
         return to_numpy(out)
 
     def vjp(self, args, kwargs, cotangent_fn, differentiable, seed: int | None = None, inplace: bool = False,
-            method: str = ""):
+            method: str = "", fn=None):
         """Forward with grad, then backward with the cotangents that ``cotangent_fn``
         draws for the (flattened) outputs. Returns (outputs, cotangents, input grads,
         param grads). ``differentiable`` mirrors ``args`` (nested): True at each array
@@ -98,7 +98,7 @@ class TorchModule:
             torch.manual_seed(seed)
         targs = to_torch_marked(args, differentiable, self.device)
         fed = _map_tensors(lambda t: t.clone() if inplace and t.requires_grad else t, targs)
-        out = self.call(method)(*fed, **to_torch(kwargs, self.device))
+        out = (fn or self.call(method))(*fed, **to_torch(kwargs, self.device))
         leaves = [o for o in flatten(out) if isinstance(o, torch.Tensor)]
         cots = cotangent_fn([to_numpy(o) for o in leaves])
         pairs = [(o, torch.from_numpy(c).to(self.device)) for o, c in zip(leaves, cots) if c is not None and o.requires_grad]

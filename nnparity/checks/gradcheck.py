@@ -52,7 +52,7 @@ import numpy as np
 from ..cases import case_strategy
 from ..catalog import build_torch
 from ..compare import Comparison, Tolerance
-from ..engine import bind_case, call, materialize, copy_args, cotangents_for, differentiable_leaves, is_float_array, rng_for
+from ..engine import bind_case, materialize, target, twin_target, copy_args, cotangents_for, differentiable_leaves, is_float_array, rng_for
 from ..noise import reseed
 from ..leaves import Call, get, replace_leaf
 from .values import methods_for
@@ -111,7 +111,7 @@ def body(entry, impl):
         torch_module = build_torch(entry, case.kwargs, {"dtype": torch.float64, "device": "cpu"}, case.seed)
         c0 = bind_case(entry, case, torch_module)
         if entry.lazy:
-            materialize(entry, torch_module, module, c0, case.method)
+            materialize(entry, torch_module, module, c0, case.method, "cpu", impl.nn)
         torch_state = {k: v.detach().numpy().copy() for k, v in torch_module.state_dict().items()}
         state = entry.draw_state(torch_state, [n for n, _ in torch_module.named_parameters()], rng_for(case.seed, 0),
                                  case.state)
@@ -122,7 +122,7 @@ def body(entry, impl):
             module.load_state_dict({k: v.copy() for k, v in st.items()})
             if entry.random:
                 reseed(module, case.seed)
-            out = call(module, case.method)(*copy_args(c.args), **copy_args(c.kwargs))
+            out = target(entry, module, case.method, impl.nn, "twin")(*copy_args(c.args), **copy_args(c.kwargs))
             return [o for o in flatten(out) if is_float_array(o)]
 
         base = evaluate(c0, state)
@@ -147,7 +147,7 @@ def body(entry, impl):
         if entry.random:
             reseed(module, case.seed)
         contract_cots = cots[0] if len(cots) == 1 else tuple(cots)
-        input_grads, param_grads = impl.vjp(call(module, case.method), copy_args(c0.args), contract_cots,
+        input_grads, param_grads = impl.vjp(twin_target(entry, module, case.method, impl.nn), copy_args(c0.args), contract_cots,
                                             **copy_args(c0.kwargs))
         if entry.gradcheck_adjust is not None:
             input_grads, param_grads = entry.gradcheck_adjust(case, input_grads, param_grads, cots)

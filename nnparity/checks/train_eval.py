@@ -19,7 +19,7 @@ import pytest
 
 from ..cases import case_strategy
 from ..compare import Comparison, Tolerance, compare
-from ..engine import Pair, bind_case, call, copy_args, forward_arrays, judge, rng_for, run_twin
+from ..engine import Pair, bind_case, copy_args, forward_arrays, judge, rng_for, run_twin, target
 from ..noise import reseed
 from ..leaves import map_leaves
 from ..vocab import DEVICES
@@ -38,7 +38,10 @@ def params(entry):
 def _torch_outputs(pair, case, mode):
     pair.set_mode(mode)
     pair.torch.load_state(pair.state)
-    out = pair.torch.forward(copy_args(pair.call.args), copy_args(pair.call.kwargs), seed=case.seed, method=case.method)
+    import torch
+
+    fn = target(pair.entry, pair.torch.module, case.method, torch.nn, "torch")
+    out = pair.torch.forward(copy_args(pair.call.args), copy_args(pair.call.kwargs), seed=case.seed, fn=fn)
     return out if isinstance(out, (tuple, list)) else (out,)
 
 
@@ -49,7 +52,8 @@ def _twin_outputs(pair, case, mode):
         pair.twin.load_state_dict({k: v.copy() for k, v in pair.state.items()})
         if pair.entry.random:
             reseed(pair.twin, case.seed)
-        return call(pair.twin, case.method)(*copy_args(pair.call.args), **copy_args(pair.call.kwargs))
+        return target(pair.entry, pair.twin, case.method, pair.impl.nn, "twin")(*copy_args(pair.call.args),
+                                                                              **copy_args(pair.call.kwargs))
 
     out = run_twin(go, f"forward in {mode} mode")
     return out if isinstance(out, (tuple, list)) else (out,)
