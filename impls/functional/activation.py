@@ -34,7 +34,7 @@ from .._validate import check, normalize_dim
 from ..autograd import Tensor, op, reshape
 
 __all__ = [
-    "relu", "relu6", "leaky_relu", "threshold", "hardtanh", "hardshrink", "softshrink",
+    "relu", "leaky_relu", "threshold", "hardtanh", "hardshrink", "softshrink",
     "hardsigmoid", "hardswish", "elu", "celu", "selu", "gelu", "sigmoid", "tanh", "silu",
     "mish", "softplus", "softsign", "tanhshrink", "log_sigmoid", "prelu", "rrelu",
     "glu", "softmax", "softmin", "log_softmax", "softmax_dim",
@@ -160,11 +160,6 @@ def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
         return (_zero_where((d <= lo) | (d >= hi), g),)
 
     return op(out, (x,), vjp)
-
-
-def relu6(x: Tensor) -> Tensor:
-    """relu6(x) = hardtanh(x, 0, 6): gradient 0 at both 0 and 6."""
-    return hardtanh(x, 0.0, 6.0)
 
 
 @_elementwise

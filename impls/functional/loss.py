@@ -67,11 +67,6 @@ def _broadcast_shapes(who: str, **named) -> tuple:
         raise RuntimeError(f"{who}: the sizes of {desc} cannot be broadcast together") from None
 
 
-# Kept for the classification losses, which import it from here.
-def _broadcast_pair(input: Tensor, target: Tensor, who: str):
-    return _broadcast_shapes(who, input=input, target=target)
-
-
 def _reduce_array(loss: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "none":
         return loss
@@ -89,12 +84,6 @@ def _grad_scale(g: np.ndarray, reduction: str, n: int) -> np.ndarray:
     if reduction == "mean" and n:
         return np.asarray(g / g.dtype.type(n), dtype=g.dtype)
     return g
-
-
-def _as_float_tensor(x, like: Tensor) -> Tensor:
-    if isinstance(x, Tensor):
-        return x
-    return Tensor(np.asarray(x, dtype=like.dtype))
 
 
 def _pointwise(who, input: Tensor, target: Tensor, reduction: str, forward, backward) -> Tensor:
