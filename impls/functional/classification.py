@@ -2,7 +2,8 @@
 margin losses over classes.
 
 Every loss here is one fused primitive (forward and hand-written backward side by
-side); the plain reductions ('none', 'sum', 'mean') reuse :func:`.loss.reduce`.
+side); the reductions ('none', 'sum', 'mean', and the weighted and batch means) are
+:func:`.loss.reduce_array` (or :func:`.loss.reduce` on the tape).
 Notation: ``x`` input, ``t`` target, ``w`` the per-class ``weight`` buffer, ``g``
 the cotangent of the (unreduced) loss, ``C`` the number of classes.
 
@@ -50,7 +51,7 @@ import numpy as np
 from .. import autograd as ag
 from .._validate import check
 from ..autograd import Tensor, op
-from .loss import check_reduction, reduce
+from .loss import check_reduction, reduce, reduce_array
 
 __all__ = [
     "cross_entropy",
@@ -138,17 +139,6 @@ def _valid_targets(t: np.ndarray, ignore_index: int, C: int, who: str):
     return valid, np.where(valid, t, 0).astype(np.int64, copy=False)
 
 
-def _reduce_weighted(per: np.ndarray, reduction: str, denom):
-    """'none': as is; 'sum': the sum; 'mean': sum / denom, the summed weights of the
-    non-ignored targets (0/0 = NaN when every target is ignored, as torch)."""
-    if reduction == "none":
-        return per
-    if reduction == "sum":
-        return per.sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return per.sum() / denom
-
-
 def _to_last(a: np.ndarray) -> np.ndarray:
     return np.moveaxis(a, 1, -1) if a.ndim >= 2 else a
 
@@ -168,16 +158,6 @@ def _log_softmax_last(xl: np.ndarray) -> np.ndarray:
         lse = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     shifted -= lse
     return shifted
-
-
-def _reduced_cotangent(g: np.ndarray, reduction: str, shape, denom, dtype) -> np.ndarray:
-    """Per-element cotangent of the unreduced loss (``shape``) for a reduced output."""
-    if reduction == "none":
-        return g
-    if reduction == "sum":
-        return np.broadcast_to(g, shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.broadcast_to(np.asarray(g / denom, dtype=dtype), shape)
 
 
 # ----------------------------------------------------------------------------------
@@ -238,17 +218,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
         q = tq * wrow
         per = -(logp * q).sum(axis=-1)
         rows = x.size // C if C else 0
-        if reduction == "none":
-            out = per
-        elif reduction == "sum":
-            out = per.sum()
-        else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out = per.sum() / rows if rows else np.asarray(np.nan, dt)
-        out = np.asarray(out, dtype=dt)
+        out, spread = reduce_array(per, reduction, denom=rows)  # 'mean' over rows, even with a weight
 
         def vjp(g):
-            gr = _reduced_cotangent(g, reduction, per.shape, rows if rows else np.nan, dt)[..., None]
+            gr = spread(g)[..., None]
             gx = gt = None
             if x.requires_grad:
                 z = -(gr * q)  # cotangent of log p; then log_softmax's backward z - p * sum(z)
@@ -265,15 +238,14 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
     zero = np.zeros((), dt)
     nll = np.where(valid, -logp_t * w_t, zero)
     denom = np.where(valid, w_t, zero).sum(dtype=dt) if w is not None else np.asarray(valid.sum(), dt)
-    out = _reduce_weighted(nll, reduction, denom)
+    out, spread = reduce_array(nll, reduction, denom)
     if eps > 0:
         smooth = np.where(valid, -(logp * wrow).sum(axis=-1), zero)
-        out = (1 - eps) * out + _reduce_weighted(smooth, reduction, denom) * (eps / C)
+        out = (1 - eps) * out + reduce_array(smooth, reduction, denom)[0] * (eps / C)
     out = np.asarray(out, dtype=dt)
 
     def vjp(g):
-        gr = _reduced_cotangent(g, reduction, nll.shape, denom, dt)
-        gr = np.where(valid, gr, zero)  # ignored targets get exactly 0 (also when 'mean' is 0/0)
+        gr = np.where(valid, spread(g), zero)  # ignored targets get exactly 0 (also when 'mean' is 0/0)
         # z: cotangent of log p (+0 off the target, as torch's zero-initialised nll
         # gradient); then log_softmax's backward z - p * sum(z), which keeps torch's
         # sign of zero where p underflows.
@@ -313,10 +285,10 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index: int = -10
     w_t = w[ts] if w is not None else np.ones(ts.shape, dt)
     per = np.where(valid, -x_t * w_t, zero)
     denom = np.where(valid, w_t, zero).sum(dtype=dt) if w is not None else np.asarray(valid.sum(), dt)
-    out = np.asarray(_reduce_weighted(per, reduction, denom), dtype=dt)
+    out, spread = reduce_array(per, reduction, denom)
 
     def vjp(g):
-        gr = np.where(valid, _reduced_cotangent(g, reduction, per.shape, denom, dt), zero)
+        gr = np.where(valid, spread(g), zero)
         gx = np.zeros(xl.shape, dt)
         np.put_along_axis(gx, ts[..., None], (-(gr * w_t)).astype(dt, copy=False)[..., None], axis=-1)
         return _from_last(gx), None
@@ -546,11 +518,7 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
 
     loss = op(np.asarray(np.broadcast_to(loss, shape), x.dtype), (x, t), vjp)
     if reduction == "batchmean":
-        total = ag.sum_(loss)
-        if x.ndim == 0:
-            return total
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return ag.div(total, float(x.shape[0]) if x.shape[0] else np.nan)
+        return reduce(loss, "mean", denom=x.shape[0]) if x.ndim else reduce(loss, "sum")
     return reduce(loss, reduction)
 
 
@@ -563,24 +531,6 @@ def _vector_or_matrix(x: Tensor, who: str) -> None:
     ok = (x.ndim == 1 and x.shape[0] != 0) or (x.ndim == 2 and x.shape[1] != 0)
     check(ok, RuntimeError, f"{who}: Expected non-empty vector or matrix with optional 0-dim batch size, "
                             f"but got: {list(x.shape)}")
-
-
-def _row_reduce(per: np.ndarray, reduction: str, dt):
-    if reduction == "none":
-        return per
-    if reduction == "sum":
-        return np.asarray(per.sum(), dt)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(per.sum() / per.size if per.size else np.nan, dt)
-
-
-def _row_cotangent(g, reduction: str, shape, dt):
-    if reduction == "none":
-        return g
-    if reduction == "sum":
-        return np.broadcast_to(g, shape)
-    n = int(np.prod(shape, dtype=np.int64))
-    return np.broadcast_to(np.asarray(g / n if n else g, dt), shape)
 
 
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight=None,
@@ -627,10 +577,10 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         h = h * w[ty][:, None]
     per = (h.sum(axis=1) / C).astype(dt, copy=False)
     per_shape = (N,) if x.ndim == 2 else ()
-    out = _row_reduce(per.reshape(per_shape), reduction, dt)
+    out, spread = reduce_array(per.reshape(per_shape), reduction)
 
     def vjp(g):
-        gr = np.asarray(_row_cotangent(g, reduction, per_shape, dt)).reshape(N, 1)
+        gr = np.broadcast_to(spread(g), per_shape).reshape(N, 1)
         d = active.astype(dt) if p == 1 else np.where(active, 2 * z, np.zeros((), dt))
         if w is not None:
             d = d * w[ty][:, None]
@@ -678,10 +628,10 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean
     cw = count.astype(dt)[:, :, None]
     per = (np.where(active, z, np.zeros((), dt)) * cw).sum(axis=(1, 2)) / C
     per_shape = (N,) if x.ndim == 2 else ()
-    out = _row_reduce(per.astype(dt, copy=False).reshape(per_shape), reduction, dt)
+    out, spread = reduce_array(per.astype(dt, copy=False).reshape(per_shape), reduction)
 
     def vjp(g):
-        gr = np.asarray(_row_cotangent(g, reduction, per_shape, dt)).reshape(N, 1)
+        gr = np.broadcast_to(spread(g), per_shape).reshape(N, 1)
         a = np.where(active, cw, np.zeros((), dt))
         gx = a.sum(axis=1) - a.sum(axis=2)  # +1 per pair to x_i, -1 per pair to x_j
         return (gx * (gr / C)).astype(dt, copy=False).reshape(x.shape), None

@@ -54,7 +54,7 @@ import numpy as np
 from .. import autograd as ag
 from .._validate import check
 from ..autograd import Tensor, op
-from .loss import check_reduction
+from .loss import check_reduction, reduce
 
 __all__ = ["ctc_loss", "ctc_nll"]
 
@@ -259,8 +259,8 @@ def ctc_loss(log_probs: Tensor, targets, input_lengths, target_lengths, blank: i
     nll = ctc_nll(lp3, padded, il, tl, int(blank), bool(zero_infinity))
     if zero_infinity:
         nll = ag.where(nll.data == np.inf, np.zeros((), lp.dtype), nll)
-    if reduction == "mean":
-        return ag.mean(ag.div(nll, np.maximum(tl, 1).astype(lp.dtype)))
-    if reduction == "sum":
-        return ag.sum_(nll)
-    return nll if batched else ag.reshape(nll, ())
+    if reduction == "none":
+        return nll if batched else ag.reshape(nll, ())
+    if reduction == "mean":  # each loss over its target length (at least 1), then the batch mean
+        nll = ag.div(nll, np.maximum(tl, 1).astype(lp.dtype))
+    return reduce(nll, reduction)

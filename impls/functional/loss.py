@@ -12,9 +12,11 @@ its conventions at kinks:
   HingeEmbedding, CosineEmbedding, TripletMargin*).
 * ``minimum(a, b)`` splits the gradient in half on a tie (TripletMargin* swap).
 
-Reductions: 'none' keeps the elementwise loss, 'sum' sums, 'mean' divides the sum
-by the number of (broadcast) elements; the mean of an empty loss is NaN, as in
-torch. The gradient of 'mean' is ``g / n`` broadcast, as torch's kernels do.
+Reductions (:func:`reduce_array`, the one rule every loss in impls uses): 'none'
+keeps the elementwise loss, 'sum' sums, 'mean' divides the sum by a denominator,
+by default the number of (broadcast) elements, so the mean of an empty loss is
+0/0 = NaN, as in torch. The gradient of 'mean' is ``g / denominator`` broadcast,
+as torch's kernels do.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from .._validate import check
 from ..autograd import Tensor, op, sign, unbroadcast
 
 __all__ = [
-    "REDUCTIONS", "check_reduction", "reduce",
+    "REDUCTIONS", "check_reduction", "reduce", "reduce_array",
     "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "poisson_nll_loss", "gaussian_nll_loss",
     "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
     "triplet_margin_loss", "triplet_margin_with_distance_loss",
@@ -43,13 +45,43 @@ def check_reduction(reduction: str, allowed=REDUCTIONS) -> str:
     return reduction
 
 
-def reduce(loss: Tensor, reduction: str) -> Tensor:
-    """'none' -> as is; 'sum' -> sum; 'mean' -> mean (NaN for an empty loss, as torch)."""
+def reduce_array(loss: np.ndarray, reduction: str, denom=None):
+    """Reduce an unreduced loss array: the reduction rule of every loss in impls.
+
+    Returns ``(out, spread)``. ``out`` is ``loss`` itself ('none'), its sum ('sum'),
+    or its sum divided by ``denom`` ('mean'), in the loss's dtype. ``denom`` defaults
+    to the number of elements (so an empty loss gives 0/0 = NaN, as torch); cross
+    entropy and NLL pass the summed weights of the non-ignored targets (0/0 = NaN
+    when every target is ignored), KLDiv's 'batchmean' the batch size.
+    ``spread(g)`` maps the cotangent of ``out`` to the cotangent each element of
+    ``loss`` receives: ``g`` ('none': full shape; 'sum': 0-d) or ``g / denom``
+    ('mean': 0-d), in g's dtype. A 0-d result broadcasts against the loss; callers
+    multiply with it (it is cheaper than materialising the broadcast).
+    """
+    if reduction == "none":
+        return loss, lambda g: g
+    dt = loss.dtype
+    total = np.asarray(loss.sum(), dtype=dt)
+    if reduction == "sum":
+        return total, lambda g: g
+    d = np.asarray(loss.size if denom is None else denom, dtype=dt)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.asarray(total / d, dtype=dt)
+
+    def spread(g):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            return np.asarray(g / d, dtype=g.dtype)
+
+    return out, spread
+
+
+def reduce(loss: Tensor, reduction: str, denom=None) -> Tensor:
+    """:func:`reduce_array` as a primitive on the tape, for a loss built from
+    primitives ('none' returns ``loss`` itself)."""
     if reduction == "none":
         return loss
-    if reduction == "sum":
-        return ag.sum_(loss)
-    return ag.mean(loss)
+    out, spread = reduce_array(loss.data, reduction, denom)
+    return op(out, (loss,), lambda g: (np.broadcast_to(spread(g), loss.shape).copy(),))
 
 
 # ----------------------------------------------------------------------------------
@@ -67,25 +99,6 @@ def _broadcast_shapes(who: str, **named) -> tuple:
         raise RuntimeError(f"{who}: the sizes of {desc} cannot be broadcast together") from None
 
 
-def _reduce_array(loss: np.ndarray, reduction: str) -> np.ndarray:
-    if reduction == "none":
-        return loss
-    total = np.asarray(loss.sum(), dtype=loss.dtype)
-    if reduction == "sum":
-        return total
-    if loss.size == 0:
-        return np.asarray(np.nan, dtype=loss.dtype)
-    return np.asarray(total / loss.dtype.type(loss.size), dtype=loss.dtype)
-
-
-def _grad_scale(g: np.ndarray, reduction: str, n: int) -> np.ndarray:
-    """The cotangent each element of the unreduced loss receives: g itself ('none',
-    'sum'), or g / n ('mean'), in g's dtype."""
-    if reduction == "mean" and n:
-        return np.asarray(g / g.dtype.type(n), dtype=g.dtype)
-    return g
-
-
 def _pointwise(who, input: Tensor, target: Tensor, reduction: str, forward, backward) -> Tensor:
     """A loss ``l = f(input, target)`` elementwise on the broadcast pair, reduced.
     ``backward(x, t, gn)`` returns (d l/d input * gn, d l/d target * gn) at full shape,
@@ -94,11 +107,10 @@ def _pointwise(who, input: Tensor, target: Tensor, reduction: str, forward, back
     x, t = input.data, target.data
     with np.errstate(all="ignore"):
         loss = np.broadcast_to(forward(x, t), shape)
-    out = _reduce_array(np.asarray(loss), reduction)
-    n = int(np.prod(shape))
+    out, spread = reduce_array(np.asarray(loss), reduction)
 
     def vjp(g):
-        gn = _grad_scale(g, reduction, n)
+        gn = spread(g)
         with np.errstate(all="ignore"):
             gx, gt = backward(x, t, gn, input.requires_grad, target.requires_grad)
         return (
@@ -255,15 +267,14 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
             stirling = np.where(t <= 1, x.dtype.type(0), t * np.log(t) - t + 0.5 * np.log((2.0 * math.pi) * t))
             loss = loss + stirling
         loss = np.broadcast_to(loss, shape)
-    out = _reduce_array(np.asarray(loss), reduction)
-    n = int(np.prod(shape))
+    out, spread = reduce_array(np.asarray(loss), reduction)
 
     def vjp(g):
         # Each term's gradient is formed in the shape torch's graph forms it (a term
         # of x alone in x's shape, of t alone in t's shape, products at the broadcast
         # shape, then reduced), so NaN/inf patterns match torch's also when one
         # operand is broadcast over an empty batch (0 * log 0 is NaN there too).
-        gn = np.broadcast_to(_grad_scale(g, reduction, n), shape)
+        gn = np.broadcast_to(spread(g), shape)
         gx = gt = None
         with np.errstate(all="ignore"):
             if input.requires_grad:
@@ -327,11 +338,10 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
         if full:
             loss = loss + _HALF_LOG_2PI
         loss = np.broadcast_to(loss, shape)
-    out = _reduce_array(np.asarray(loss), reduction)
-    n = int(np.prod(shape))
+    out, spread = reduce_array(np.asarray(loss), reduction)
 
     def vjp(g):
-        gn = _grad_scale(g, reduction, n)
+        gn = spread(g)
         gx = gt = gv = None
         with np.errstate(all="ignore"):
             gi = 0.5 * gn  # the cotangent inside 0.5 * (...)
@@ -393,11 +403,10 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
         a = x1 - x2
         v = np.broadcast_to((-y) * a + margin, shape)
         loss = np.maximum(v, v.dtype.type(0))
-    out = _reduce_array(loss, reduction)
-    n = int(np.prod(shape))
+    out, spread = reduce_array(loss, reduction)
 
     def vjp(g):
-        gn = _grad_scale(g, reduction, n)
+        gn = spread(g)
         with np.errstate(all="ignore"):
             ge = np.where(v >= 0, gn, gn.dtype.type(0))
             ga = ge * (-y)
@@ -421,11 +430,10 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, red
         m = margin - x
         not_pos, not_neg = y != 1, y != -1
         loss = np.broadcast_to(np.where(not_pos, np.maximum(m, zero), zero) + np.where(not_neg, x, zero), shape)
-    out = _reduce_array(np.asarray(loss), reduction)
-    n = int(np.prod(shape))
+    out, spread = reduce_array(np.asarray(loss), reduction)
 
     def vjp(g):
-        gn = _grad_scale(g, reduction, n)
+        gn = spread(g)
         gx = np.where(not_neg, gn, zero) - np.where(not_pos & (m >= 0), gn, zero)
         return unbroadcast(np.broadcast_to(gx, shape), input.shape), None
 
@@ -474,11 +482,10 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
         cos = prod / denom
         pos, neg = y == 1, y == -1
         loss = np.broadcast_to(np.where(pos, 1 - cos, zero) + np.where(neg, np.maximum(cos - margin, zero), zero), shape)
-    out = _reduce_array(np.asarray(loss), reduction)
-    n = int(np.prod(shape))
+    out, spread = reduce_array(np.asarray(loss), reduction)
 
     def vjp(g):
-        gn = _grad_scale(g, reduction, n)
+        gn = spread(g)
         with np.errstate(all="ignore"):
             gcos = np.where(pos, -gn, zero) + np.where(neg & (cos - margin >= 0), gn, zero)
             gcos = unbroadcast(np.broadcast_to(gcos, shape), cos_shape)

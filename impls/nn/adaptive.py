@@ -27,6 +27,7 @@ import numpy as np
 from .. import autograd as ag
 from .._validate import check
 from ..autograd import Tensor, op
+from ..functional.loss import reduce
 from .container import Sequential
 from .linear import Linear
 from .module import Module, check_device, resolve_dtype
@@ -202,8 +203,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         output = _log_softmax_gather(self.head(x), gather_inds)
         for term in cluster_terms:
             output = output + term
-        with np.errstate(invalid="ignore", divide="ignore"):
-            loss = ag.mean(-output)
+        loss = reduce(-output, "mean")
         if not batched:
             output = ag.reshape(output, ())
         return _ASMoutput(output, loss)
