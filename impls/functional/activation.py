@@ -38,6 +38,7 @@ __all__ = [
     "hardsigmoid", "hardswish", "elu", "celu", "selu", "gelu", "sigmoid", "tanh", "silu",
     "mish", "softplus", "softsign", "tanhshrink", "log_sigmoid", "prelu", "rrelu",
     "glu", "softmax", "softmin", "log_softmax", "softmax_dim",
+    "stable_sigmoid", "stable_log_sigmoid", "stable_log_softmax",
 ]
 
 
@@ -99,13 +100,52 @@ def _quiet():
     return np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore")
 
 
+# -- the stable forms every twin uses (losses and AdaptiveLogSoftmaxWithLoss too) ---------
+
 def stable_sigmoid(d: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)) without overflow: exp(-|x|) <= 1 on both sides; NaN stays NaN."""
+    """sigmoid(x) = 1 / (1 + exp(-x)) without overflow: with e = exp(-|x|) <= 1, it is
+    1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0.
+
+    Special values, as torch 2.13: sigmoid(+inf) = 1, sigmoid(-inf) = +0, NaN -> NaN,
+    sigmoid(+-0.0) = 0.5. For x < -88.7 torch's float32 kernel gives exactly 0 (its
+    exp(-x) overflows); this form gives the subnormal value, the float64 oracle's."""
     with _quiet():
         e = np.exp(-np.abs(d))
         den = e + 1
         out = _where(d < 0, e / den, np.divide(1, den, dtype=d.dtype))
     return out
+
+
+def stable_log_sigmoid(d: np.ndarray, e: np.ndarray | None = None) -> np.ndarray:
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), stable everywhere (torch's
+    kernel uses the same form). ``e``: exp(-|x|) when the caller already has it.
+
+    Special values, as torch 2.13: +inf -> +0.0, -inf -> -inf, NaN -> NaN,
+    +-0.0 -> -log 2."""
+    with _quiet():
+        t = np.log1p(np.exp(-np.abs(d)) if e is None else e)
+        out = np.minimum(d, _zero(d.dtype))
+        out -= t
+    return out
+
+
+def stable_log_softmax(d: np.ndarray, axis: int) -> np.ndarray:
+    """log_softmax along ``axis`` as torch's CPU kernel computes it:
+    (x - max) - log(sum(exp(x - max))) (log-sum-exp).
+
+    Special values, as torch 2.13 (its vectorised and scalar paths, last dim and
+    other dims alike): a NaN anywhere in a row makes the whole row NaN; a row whose
+    max is +inf is all NaN (inf - inf); a row of only -inf is all NaN (-inf - -inf);
+    -inf entries in a row with a finite max stay -inf. A row of length 0 gives an
+    empty result. (No guard that replaces an infinite max by 0: that would give
+    +inf - inf = NaN only at the +inf entries and -inf elsewhere, unlike torch.)"""
+    if d.shape[axis] == 0:
+        return d.copy()
+    with _quiet():
+        shifted = d - d.max(axis=axis, keepdims=True)
+        lse = np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        shifted -= lse
+    return shifted
 
 
 def _stable_softplus(z: np.ndarray) -> np.ndarray:
@@ -517,8 +557,7 @@ def log_sigmoid(x: Tensor) -> Tensor:
     d = x.data
     with _quiet():
         z = np.exp(-np.abs(d))
-        out = np.minimum(d, 0)
-        out -= np.log1p(z)
+    out = stable_log_sigmoid(d, z)
 
     def vjp(g):
         with _quiet():
@@ -673,16 +712,13 @@ def softmin(x: Tensor, dim: int) -> Tensor:
 
 
 def log_softmax(x: Tensor, dim: int) -> Tensor:
-    """log_softmax along ``dim``: (x - max) - log(sum(exp(x - max))) (log-sum-exp;
-    -inf entries stay -inf). Backward: grad - exp(y) * sum(grad)."""
+    """log_softmax along ``dim`` (:func:`stable_log_softmax`, which states torch's
+    special values). Backward: grad - exp(y) * sum(grad)."""
     d, axis = _prep_softmax(x, dim, "LogSoftmax")
     shape = x.shape
     if d.size == 0:
         return op(x.data.copy(), (x,), lambda g: (g.copy(),))
-    with _quiet():
-        shifted = d - d.max(axis=axis, keepdims=True)
-        lse = np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-        shifted -= lse
+    shifted = stable_log_softmax(d, axis)
     out = shifted.reshape(shape)
 
     def vjp(g):

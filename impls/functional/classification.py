@@ -51,6 +51,7 @@ import numpy as np
 from .. import autograd as ag
 from .._validate import check
 from ..autograd import Tensor, op
+from .activation import stable_log_sigmoid, stable_log_softmax, stable_sigmoid
 from .loss import check_reduction, reduce, reduce_array
 
 __all__ = [
@@ -147,19 +148,6 @@ def _from_last(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(a, -1, 1)) if a.ndim >= 2 else a
 
 
-def _log_softmax_last(xl: np.ndarray) -> np.ndarray:
-    """log p = x - max - log(sum exp(x - max)) over the last axis (log-sum-exp)."""
-    if xl.size == 0:
-        return xl.copy()
-    m = xl.max(axis=-1, keepdims=True)
-    m = np.where(np.isfinite(m), m, np.zeros((), xl.dtype))
-    shifted = xl - m
-    with np.errstate(divide="ignore"):
-        lse = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    shifted -= lse
-    return shifted
-
-
 # ----------------------------------------------------------------------------------
 # Cross entropy and NLL
 # ----------------------------------------------------------------------------------
@@ -209,7 +197,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
     w = _class_weight(weight, C, x.dtype, who)
     dt = x.dtype
     xl = _to_last(x.data)
-    logp = _log_softmax_last(xl)
+    logp = stable_log_softmax(xl, -1)
     wrow = w if w is not None else np.ones(C, dt)
 
     if prob:
@@ -406,16 +394,6 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, reduction: 
     return reduce(op(np.asarray(loss, dt), (x, t), vjp), reduction)
 
 
-def _log_sigmoid(x: np.ndarray) -> np.ndarray:
-    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), without overflow."""
-    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-
-
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, reduction: str = "mean",
                                      pos_weight=None) -> Tensor:
     """BCE of logits, in torch's stable form (Loss.cpp)::
@@ -438,7 +416,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
     w = _expand_weight(weight, x.shape, who, "weight", x.dtype)
     pw = _expand_weight(pos_weight, x.shape, who, "pos_weight", x.dtype)
     xd, td = x.data, t.data
-    ls = _log_sigmoid(xd)
+    ls = stable_log_sigmoid(xd)
     if pw is not None:
         ls = ls * ((pw - 1) * td + 1)
     loss = (1 - td) * xd - ls
@@ -450,14 +428,14 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
         if x.requires_grad:
             if pw is not None:
                 pt = pw * td
-                gx = (pt + 1 - td) * _sigmoid(xd) - pt
+                gx = (pt + 1 - td) * stable_sigmoid(xd) - pt
             else:
-                gx = _sigmoid(xd) - td
+                gx = stable_sigmoid(xd) - td
             gx = gx * g
             if w is not None:
                 gx = gx * w
         if t.requires_grad:
-            gt = (_log_sigmoid(-xd) - _log_sigmoid(xd) * pw) if pw is not None else -xd
+            gt = (stable_log_sigmoid(-xd) - stable_log_sigmoid(xd) * pw) if pw is not None else -xd
             gt = gt * g
             if w is not None:
                 gt = gt * w
@@ -687,7 +665,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight=None, redu
             raise RuntimeError(f"{who}: weight of shape {list(w.shape)} cannot be broadcast to {list(shape)}") from None
         _same_dtype(w, x.dtype, who, "weight")
     xd, td = x.data, t.data
-    loss = -(td * _log_sigmoid(xd) + (1 - td) * _log_sigmoid(-xd))
+    loss = -(td * stable_log_sigmoid(xd) + (1 - td) * stable_log_sigmoid(-xd))
     if w is not None:
         loss = loss * w
     loss = np.asarray(np.broadcast_to(loss, shape), x.dtype)
@@ -695,7 +673,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight=None, redu
     def vjp(g):
         gx = gt = None
         if x.requires_grad:
-            gx = g * (_sigmoid(xd) - td)
+            gx = g * (stable_sigmoid(xd) - td)
             if w is not None:
                 gx = gx * w
             gx = ag.unbroadcast(gx, x.shape)
@@ -703,7 +681,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight=None, redu
             gw = g * w if w is not None else g
             # torch's graph gives (-gw) ls(x) - (-gw) ls(-x); written as a difference so
             # that x = 0 yields +0 as torch's does
-            gt = gw * _log_sigmoid(-xd) - gw * _log_sigmoid(xd)
+            gt = gw * stable_log_sigmoid(-xd) - gw * stable_log_sigmoid(xd)
             gt = ag.unbroadcast(gt, t.shape)
         return gx, gt
 

@@ -12,9 +12,10 @@ bias=False). forward(input, target) returns ``_ASMoutput(output, loss)``:
 empty batch, as torch). Only the rows whose target falls in a cluster go through
 that cluster's tail, as in torch.
 
-The math lives here (this class has no torch.nn.functional counterpart): two fused
-primitives, ``_log_softmax`` and ``_log_softmax_gather``, with their backward beside
-them, and a row scatter. The only Python loop is over clusters.
+The math lives here (this class has no torch.nn.functional counterpart): the fused
+primitive ``_log_softmax_gather`` with its backward beside it, row gathers and
+scatters, and ``functional.log_softmax`` for the full distribution. The only
+Python loop is over clusters.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import numpy as np
 from .. import autograd as ag
 from .._validate import check
 from ..autograd import Tensor, op
+from ..functional.activation import log_softmax, stable_log_softmax
 from ..functional.loss import reduce
 from .container import Sequential
 from .linear import Linear
@@ -41,26 +43,9 @@ WHO = "AdaptiveLogSoftmaxWithLoss"
 
 # -- fused primitives --------------------------------------------------------------
 
-def _log_softmax_rows(z: np.ndarray) -> np.ndarray:
-    """log_softmax over the last axis: z - max - log(sum(exp(z - max))), as torch's
-    CPU kernel: a row holding +inf, or only -inf, is all NaN."""
-    if z.shape[-1] == 0:
-        return z.copy()
-    m = z.max(axis=-1, keepdims=True)  # no guard for +-inf: torch's NaN rows come out the same
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        shifted = z - m
-        return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
-def _log_softmax(z: Tensor) -> Tensor:
-    """log_softmax over the last axis. Backward: g - exp(out) * sum(g)."""
-    out = _log_softmax_rows(z.data)
-    return op(out, (z,), lambda g: (g - np.exp(out) * g.sum(axis=-1, keepdims=True),))
-
-
 def _log_softmax_gather(z: Tensor, index: np.ndarray) -> Tensor:
     """``log_softmax(z)[n, index[n]]`` for z (n, k). Backward: g_n (onehot - softmax)."""
-    lsm = _log_softmax_rows(z.data)
+    lsm = stable_log_softmax(z.data, -1)
     rows = np.arange(z.shape[0])
     out = lsm[rows, index]
 
@@ -222,10 +207,10 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         return x
 
     def _full_log_prob(self, x: Tensor, head_output: Tensor) -> Tensor:
-        head_lp = _log_softmax(head_output)
+        head_lp = log_softmax(head_output, -1)
         blocks = [head_lp[:, : self.shortlist_size]]
         for i in range(self.n_clusters):
-            cluster_lp = _log_softmax(self.tail[i](x))
+            cluster_lp = log_softmax(self.tail[i](x), -1)
             blocks.append(cluster_lp + head_lp[:, self.shortlist_size + i: self.shortlist_size + i + 1])
         return ag.concatenate(blocks, axis=1)
 

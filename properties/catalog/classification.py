@@ -201,6 +201,14 @@ CROSS_ENTROPY = Entry(
             Example("minus-inf-logit-off-target", "special", {"reduction": "none"},
                     lambda dt: Inputs((np.array([[-np.inf, 1.0, 2.0], [0.0, -np.inf, 0.0]], dt),
                                        np.array([1, 2], np.int64)))),
+            # torch's log_softmax: a row whose max is +inf, or of only -inf, is all NaN
+            # (loss and gradient), whichever class is the target.
+            Example("inf-logit-rows", "special", {"reduction": "none"},
+                    lambda dt: Inputs((np.array([[np.inf, 0.0, 1.0], [np.inf, np.inf, 0.0], [-np.inf, -np.inf, -np.inf],
+                                                 [1.0, np.inf, -np.inf]], dt), np.array([1, 2, 0, 1], np.int64)))),
+            Example("inf-logit-rows-prob-target", "special", {"reduction": "none", "label_smoothing": 0.1},
+                    lambda dt: Inputs((np.array([[np.inf, 0.0, 1.0], [-np.inf, -np.inf, -np.inf], [0.0, 1.0, 2.0]], dt),
+                                       np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0], [0.0, 0.5, 0.5]], dt)))),
             Example("nan-logit", "special", {"reduction": "none"},
                     lambda dt: Inputs((np.array([[np.nan, 1.0, 2.0], [0.0, 1.0, 0.0]], dt), np.array([1, 2], np.int64)))),
         )
