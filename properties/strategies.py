@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 from .catalog.entry import Example, Inputs, Invalid
 
 __all__ = ["float_arrays", "batch_dims", "float_input", "class_targets", "reductions", "REDUCTIONS",
-           "reduction_kwargs", "every_reduction", "bad_reduction", "normal_array", "Inputs"]
+           "reduction_kwargs", "every_reduction", "bad_reduction", "target_dtype_examples", "normal_array", "Inputs"]
 
 #: torch's loss reductions (KLDivLoss adds 'batchmean').
 REDUCTIONS = ("none", "mean", "sum")
@@ -82,3 +82,36 @@ def every_reduction(make_inputs, kwargs=None, *, label: str | None = None, value
 def bad_reduction(make_inputs) -> Invalid:
     """torch rejects an unknown reduction (ValueError) when the loss is called."""
     return Invalid("bad-reduction", {"reduction": "avg"}, make_inputs)
+
+
+def _with_target(make_inputs, position: int, convert):
+    def make(dt):
+        inputs = make_inputs(dt)
+        args = list(inputs.args)
+        args[position] = convert(args[position], np.dtype(dt))
+        return Inputs(tuple(args), inputs.kwargs)
+
+    return make
+
+
+def target_dtype_examples(make_inputs, kwargs=None, *, position: int = 1, integer: bool = True,
+                          other_float: bool = True) -> tuple:
+    """'edge' Examples for torch's type promotion of a loss's target.
+
+    'int64-target': the target rounded to int64 (torch computes an integer target in
+    the input's float dtype, and the loss has the input's dtype; NumPy alone would
+    promote int64 with float32 to float64). 'target-other-float-width': the target in
+    the other float dtype (float64 next to a float32 input, float32 next to a float64
+    one); torch promotes, so the loss is float64 either way unless the loss says
+    otherwise. ``position``: the target's index in the forward arguments."""
+    kwargs = dict(kwargs or {})
+    out = []
+    if integer:
+        out.append(Example("int64-target", "edge", kwargs,
+                           _with_target(make_inputs, position, lambda t, dt: np.rint(t).astype(np.int64))))
+    if other_float:
+        def other(t, dt):
+            return t.astype(np.float64 if dt == np.float32 else np.float32)
+
+        out.append(Example("target-other-float-width", "edge", kwargs, _with_target(make_inputs, position, other)))
+    return tuple(out)

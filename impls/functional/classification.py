@@ -49,10 +49,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import autograd as ag
-from .._validate import check
+from .._validate import check, check_float_input
 from ..autograd import Tensor, op
 from .activation import stable_log_sigmoid, stable_log_softmax, stable_sigmoid
-from .loss import check_reduction, reduce, reduce_array
+from .loss import BOOL_SUBTRACTION, broadcast_shapes, check_reduction, grad_to, reduce, reduce_array, target_array
 
 __all__ = [
     "cross_entropy",
@@ -77,11 +77,6 @@ def _arr(x):
     if x is None:
         return None
     return x.data if isinstance(x, Tensor) else np.asarray(x)
-
-
-def _float_input(x: Tensor, who: str) -> None:
-    check(np.issubdtype(x.dtype, np.floating), RuntimeError,
-          f"{who}: expected a floating point input, got dtype {x.dtype}")
 
 
 def _index_target(t: np.ndarray, who: str) -> None:
@@ -177,7 +172,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
     who = "cross_entropy"
     reduction = check_reduction(reduction)
     x = input
-    _float_input(x, who)
+    check_float_input(x, who)
     t = target.data
     prob = t.shape == x.shape
     if prob:
@@ -185,7 +180,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
               f"{who}: Expected floating point type for target with class probabilities, got {t.dtype}")
         check(ignore_index < 0, RuntimeError, f"{who}: ignore_index is not supported for floating point target "
                                               f"(got ignore_index={ignore_index})")
-        _same_dtype(t, x.dtype, who, "target")
+        # any float dtype: torch multiplies log p by the target with type promotion
     else:
         t = _index_rows(x, t, who)
     C = x.shape[0] if x.ndim == 1 else x.shape[1]
@@ -212,10 +207,12 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
             gr = spread(g)[..., None]
             gx = gt = None
             if x.requires_grad:
-                z = -(gr * q)  # cotangent of log p; then log_softmax's backward z - p * sum(z)
+                # z: cotangent of log p, in log p's dtype (torch casts it back from the
+                # promoted product); then log_softmax's backward z - p * sum(z)
+                z = (-(gr * q)).astype(dt, copy=False)
                 gx = _from_last(z - np.exp(logp) * z.sum(axis=-1, keepdims=True))
             if target.requires_grad:
-                gt = _from_last(-(gr * logp) * (wrow * (1 - eps)))
+                gt = _from_last((-(gr * logp) * (wrow * (1 - eps))).astype(target.dtype, copy=False))
             return gx, gt
 
         return op(out, (x, target), vjp)
@@ -261,7 +258,7 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index: int = -10
     who = "nll_loss"
     reduction = check_reduction(reduction)
     x = input
-    _float_input(x, who)
+    check_float_input(x, who)
     t = _index_rows(x, target.data, who)
     C = x.shape[0] if x.ndim == 1 else x.shape[1]
     w = _class_weight(weight, C, x.dtype, who)
@@ -305,7 +302,7 @@ def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor, l
     check(not (out_features and not batch), RuntimeError,
           f"{who}: K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} requires batched "
           f"input, (N, {in_features}), got unbatched input with shape {tuple(input.shape)}")
-    _float_input(input, who)
+    check_float_input(input, who)
     check(input.dtype == linear_weight.dtype, RuntimeError,
           f"{who}: input dtype {input.dtype} differs from linear_weight dtype {linear_weight.dtype}")
     logits_shape = (*batch, C, *out_features)
@@ -361,7 +358,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, reduction: 
     who = "binary_cross_entropy"
     reduction = check_reduction(reduction)
     x, t = input, target
-    _float_input(x, who)
+    check_float_input(x, who)
     _same_size(x, t, who, "Using a target size that is different to the input size is deprecated. "
                           "Please ensure they have the same size")
     _same_dtype(t.data, x.dtype, who, "target")
@@ -410,18 +407,24 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
     who = "binary_cross_entropy_with_logits"
     reduction = check_reduction(reduction)
     x, t = input, target
-    _float_input(x, who)
+    check_float_input(x, who)
     _same_size(x, t, who, "Target size must be the same as input size")
-    _same_dtype(t.data, x.dtype, who, "target")
     w = _expand_weight(weight, x.shape, who, "weight", x.dtype)
     pw = _expand_weight(pos_weight, x.shape, who, "pos_weight", x.dtype)
     xd, td = x.data, t.data
-    ls = stable_log_sigmoid(xd)
+    # torch: loss = (1 - t).mul_(x).sub_(ls) in place, so the loss has the target's
+    # dtype; an integer target cannot hold it (RuntimeError), a float one of another
+    # width than the input's is accepted (float64 -> a float64 loss).
+    check(np.issubdtype(td.dtype, np.floating), RuntimeError,
+          f"{who}: result type Float can't be cast to the desired output type {td.dtype} (the target's)")
+    ls = np.asarray(stable_log_sigmoid(xd))  # arrays also when 0-d: the ufuncs below write into them
     if pw is not None:
-        ls = ls * ((pw - 1) * td + 1)
-    loss = (1 - td) * xd - ls
+        np.multiply(ls, (pw - 1) * td + 1, out=ls, casting="same_kind")  # torch: ls.mul_(lw), in x's dtype
+    loss = np.asarray(1 - td)
+    np.multiply(loss, xd, out=loss, casting="same_kind")
+    loss -= ls
     if w is not None:
-        loss = loss * w
+        np.multiply(loss, w, out=loss, casting="same_kind")
 
     def vjp(g):
         gx = gt = None
@@ -434,27 +437,21 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
             gx = gx * g
             if w is not None:
                 gx = gx * w
+            gx = gx.astype(x.dtype, copy=False)
         if t.requires_grad:
             gt = (stable_log_sigmoid(-xd) - stable_log_sigmoid(xd) * pw) if pw is not None else -xd
             gt = gt * g
             if w is not None:
                 gt = gt * w
+            gt = gt.astype(t.dtype, copy=False)
         return gx, gt
 
-    return reduce(op(np.asarray(loss, x.dtype), (x, t), vjp), reduction)
+    return reduce(op(loss, (x, t), vjp), reduction)
 
 
 # ----------------------------------------------------------------------------------
 # KL divergence
 # ----------------------------------------------------------------------------------
-
-
-def _broadcast(x: Tensor, t: Tensor, who: str):
-    try:
-        return np.broadcast_shapes(x.shape, t.shape)
-    except ValueError:
-        raise RuntimeError(f"{who}: the size of input {list(x.shape)} and target {list(t.shape)} "
-                           "cannot be broadcast together") from None
 
 
 def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False) -> Tensor:
@@ -470,10 +467,10 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
     who = "kl_div"
     reduction = check_reduction(reduction, ("none", "mean", "sum", "batchmean"))
     x, t = input, target
-    _float_input(x, who)
-    shape = _broadcast(x, t, who)
-    _same_dtype(t.data, x.dtype, who, "target")
-    xd, td = x.data, t.data
+    check_float_input(x, who)
+    shape = broadcast_shapes(who, input=x, target=t)
+    check(np.issubdtype(t.dtype, np.floating), RuntimeError, f"{who}: Integral inputs not supported.")
+    xd, td = x.data, t.data  # a float target of another width promotes, as in torch
     with np.errstate(divide="ignore", invalid="ignore"):
         if log_target:
             et = np.exp(td)
@@ -484,17 +481,17 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
     def vjp(g):
         gx = gt = None
         if x.requires_grad:
-            gx = ag.unbroadcast(g * -(et if log_target else td), x.shape)
+            gx = grad_to(g * -(et if log_target else td), x)
         if t.requires_grad:
             with np.errstate(divide="ignore", invalid="ignore"):
                 if log_target:
                     d = et * (td - xd + 1)
                 else:
                     d = np.where(td != 0, np.log(td), np.zeros((), td.dtype)) + td / td - xd
-            gt = ag.unbroadcast(g * d, t.shape)
+            gt = grad_to(g * d, t)
         return gx, gt
 
-    loss = op(np.asarray(np.broadcast_to(loss, shape), x.dtype), (x, t), vjp)
+    loss = op(np.broadcast_to(loss, shape).copy(), (x, t), vjp)
     if reduction == "batchmean":
         return reduce(loss, "mean", denom=x.shape[0]) if x.ndim else reduce(loss, "sum")
     return reduce(loss, reduction)
@@ -527,7 +524,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     reduction = check_reduction(reduction)
     check(p in (1, 2), ValueError, f"{who}: only p == 1 and p == 2 supported (got p={p})")
     x = input
-    _float_input(x, who)
+    check_float_input(x, who)
     _vector_or_matrix(x, who)
     t = target.data
     check(t.dtype == np.int64, RuntimeError, f"{who}: expected scalar type Long but found {t.dtype} (target)")
@@ -584,7 +581,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean
     who = "multilabel_margin_loss"
     reduction = check_reduction(reduction)
     x = input
-    _float_input(x, who)
+    check_float_input(x, who)
     _vector_or_matrix(x, who)
     t = target.data
     check(t.dtype == np.int64, RuntimeError, f"{who}: expected scalar type Long but found {t.dtype} (target)")
@@ -624,18 +621,23 @@ def soft_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> 
     who = "soft_margin_loss"
     reduction = check_reduction(reduction)
     x, t = input, target
-    _float_input(x, who)
-    shape = _broadcast(x, t, who)
-    _same_dtype(t.data, x.dtype, who, "target")
-    xd, td = x.data, t.data
-    with np.errstate(over="ignore"):
-        z = np.exp(-xd * td)
-    loss = np.asarray(np.broadcast_to(np.log1p(z), shape), x.dtype)
+    check_float_input(x, who)
+    shape = broadcast_shapes(who, input=x, target=t)
+    # torch: neg_out(out, x).mul_(t).exp_().log1p_() into an output of the input's
+    # dtype, so any target dtype is accepted (an integer one as the input's float
+    # dtype), the product -x t is rounded to the input's dtype, and so is the loss.
+    xd, td = x.data, target_array(x, t)
+    z = np.broadcast_to(xd, shape).copy()  # an array also when 0-d (the ufuncs below write into it)
+    np.negative(z, out=z)
+    with np.errstate(over="ignore", invalid="ignore"):
+        np.multiply(z, td, out=z, casting="same_kind")
+        np.exp(z, out=z)
+    loss = np.log1p(z)
 
     def vjp(g):
         with np.errstate(invalid="ignore"):
             gx = -(td * z) / (z + 1) * g
-        return ag.unbroadcast(gx, x.shape), None
+        return grad_to(gx, x), None
 
     return reduce(op(loss, (x, t), vjp), reduction)
 
@@ -652,10 +654,9 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight=None, redu
     who = "multilabel_soft_margin_loss"
     check(reduction in ("none", "mean", "sum"), ValueError, f"{reduction} is not valid")
     x, t = input, target
-    _float_input(x, who)
+    check_float_input(x, who)
     check(x.ndim >= 1, RuntimeError, f"{who}: expected an input with a class dimension, got a 0-d input")
-    shape = _broadcast(x, t, who)
-    _same_dtype(t.data, x.dtype, who, "target")
+    shape = broadcast_shapes(who, input=x, target=t)
     w = None
     if weight is not None:
         w = _arr(weight)
@@ -664,11 +665,14 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight=None, redu
         except ValueError:
             raise RuntimeError(f"{who}: weight of shape {list(w.shape)} cannot be broadcast to {list(shape)}") from None
         _same_dtype(w, x.dtype, who, "weight")
-    xd, td = x.data, t.data
+    # torch's composite multiplies and subtracts the target with type promotion: an
+    # integer target counts as the input's dtype, a float64 one makes the loss
+    # float64, and 1 - t rejects a bool target.
+    xd, td = x.data, target_array(x, t, BOOL_SUBTRACTION)
     loss = -(td * stable_log_sigmoid(xd) + (1 - td) * stable_log_sigmoid(-xd))
     if w is not None:
         loss = loss * w
-    loss = np.asarray(np.broadcast_to(loss, shape), x.dtype)
+    loss = np.broadcast_to(loss, shape).copy()
 
     def vjp(g):
         gx = gt = None
@@ -676,13 +680,12 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight=None, redu
             gx = g * (stable_sigmoid(xd) - td)
             if w is not None:
                 gx = gx * w
-            gx = ag.unbroadcast(gx, x.shape)
+            gx = grad_to(gx, x)
         if t.requires_grad:
             gw = g * w if w is not None else g
             # torch's graph gives (-gw) ls(x) - (-gw) ls(-x); written as a difference so
             # that x = 0 yields +0 as torch's does
-            gt = gw * stable_log_sigmoid(-xd) - gw * stable_log_sigmoid(xd)
-            gt = ag.unbroadcast(gt, t.shape)
+            gt = grad_to(gw * stable_log_sigmoid(-xd) - gw * stable_log_sigmoid(xd), t)
         return gx, gt
 
     C = x.shape[-1]

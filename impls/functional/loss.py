@@ -89,7 +89,7 @@ def reduce(loss: Tensor, reduction: str, denom=None) -> Tensor:
 # ----------------------------------------------------------------------------------
 
 
-def _broadcast_shapes(who: str, **named) -> tuple:
+def broadcast_shapes(who: str, **named) -> tuple:
     """The broadcast shape of the named operands, or torch's RuntimeError."""
     shapes = {k: tuple(np.shape(v.data if isinstance(v, Tensor) else v)) for k, v in named.items()}
     try:
@@ -99,12 +99,44 @@ def _broadcast_shapes(who: str, **named) -> tuple:
         raise RuntimeError(f"{who}: the sizes of {desc} cannot be broadcast together") from None
 
 
-def _pointwise(who, input: Tensor, target: Tensor, reduction: str, forward, backward) -> Tensor:
+#: torch's message where a loss's formula subtracts or negates a bool target.
+BOOL_SUBTRACTION = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert "
+                    "a mask, use the `~` or `logical_not()` operator instead.")
+BOOL_NEGATION = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+                 "use the `~` or `logical_not()` operator instead.")
+
+
+def target_array(input: Tensor, target: Tensor, bool_error: str | None = None) -> np.ndarray:
+    """The target's values as torch's type promotion combines them with a float input.
+
+    torch promotes by category: an integer or bool target next to a float input takes
+    the input's dtype (NumPy would compute int32/int64 with float32 in float64); a
+    float target keeps its dtype, and NumPy's promotion of two floats is torch's
+    (float32 with float64 computes in, and returns, float64). ``bool_error``: torch's
+    RuntimeError where the loss's formula subtracts or negates the target."""
+    t = target.data
+    check(not (bool_error and t.dtype == np.bool_), RuntimeError, bool_error or "")
+    if np.issubdtype(t.dtype, np.floating) or not np.issubdtype(input.dtype, np.floating):
+        return t
+    return t.astype(input.dtype)
+
+
+def grad_to(g: np.ndarray, parent: Tensor, shape=None) -> np.ndarray:
+    """A cotangent formed at the broadcast ``shape`` (default: its own), summed back
+    to ``parent``'s shape and cast to ``parent``'s dtype: torch gives every input a
+    gradient of its own dtype, also when a float32 input met a float64 target."""
+    if shape is not None:
+        g = np.broadcast_to(g, shape)
+    return unbroadcast(g, parent.shape).astype(parent.dtype, copy=False)
+
+
+def _pointwise(who, input: Tensor, target: Tensor, reduction: str, forward, backward, bool_error=None) -> Tensor:
     """A loss ``l = f(input, target)`` elementwise on the broadcast pair, reduced.
     ``backward(x, t, gn)`` returns (d l/d input * gn, d l/d target * gn) at full shape,
-    computing only what ``need`` asks for."""
-    shape = _broadcast_shapes(who, input=input, target=target)
-    x, t = input.data, target.data
+    computing only what ``need`` asks for. The target is promoted as torch does
+    (:func:`target_array`)."""
+    shape = broadcast_shapes(who, input=input, target=target)
+    x, t = input.data, target_array(input, target, bool_error)
     with np.errstate(all="ignore"):
         loss = np.broadcast_to(forward(x, t), shape)
     out, spread = reduce_array(np.asarray(loss), reduction)
@@ -113,10 +145,8 @@ def _pointwise(who, input: Tensor, target: Tensor, reduction: str, forward, back
         gn = spread(g)
         with np.errstate(all="ignore"):
             gx, gt = backward(x, t, gn, input.requires_grad, target.requires_grad)
-        return (
-            unbroadcast(np.broadcast_to(gx, shape), input.shape) if gx is not None else None,
-            unbroadcast(np.broadcast_to(gt, shape), target.shape) if gt is not None else None,
-        )
+        return (grad_to(gx, input, shape) if gx is not None else None,
+                grad_to(gt, target, shape) if gt is not None else None)
 
     return op(out, (input, target), vjp)
 
@@ -166,7 +196,7 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
         gx = gn * sign(x - t)
         return (gx if need_x else None), (-gx if need_t else None)
 
-    return _pointwise("l1_loss", input, target, reduction, fwd, bwd)
+    return _pointwise("l1_loss", input, target, reduction, fwd, bwd, BOOL_SUBTRACTION)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
@@ -258,8 +288,8 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     """
     eps = float(eps)
 
-    shape = _broadcast_shapes("poisson_nll_loss", input=input, target=target)
-    x, t = input.data, target.data
+    shape = broadcast_shapes("poisson_nll_loss", input=input, target=target)
+    x, t = input.data, target_array(input, target, BOOL_SUBTRACTION if full else None)
     with np.errstate(all="ignore"):
         rate = np.exp(x) if log_input else np.log(x + eps)  # exp(x), or log(x + eps)
         loss = rate - t * x if log_input else x - t * rate
@@ -329,8 +359,12 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
         else:
             raise ValueError(f"var is of incorrect size: var {var.shape} for input {input.shape}")
     check(reduction in REDUCTIONS, ValueError, f"{reduction} is not valid")
-    shape = _broadcast_shapes("gaussian_nll_loss", input=input, target=target, var=np.empty(vshape, dtype=np.int8))
-    x, t, v = input.data, target.data, np.maximum(var.data.reshape(vshape), var.dtype.type(eps))
+    # torch clamps a clone of var in place with a float eps, which an integer var cannot hold
+    check(np.issubdtype(var.dtype, np.floating), RuntimeError,
+          f"gaussian_nll_loss: result type Float can't be cast to the desired output type {var.dtype} (var)")
+    shape = broadcast_shapes("gaussian_nll_loss", input=input, target=target, var=np.empty(vshape, dtype=np.int8))
+    x, t = input.data, target_array(input, target, BOOL_SUBTRACTION)
+    v = np.maximum(var.data.reshape(vshape), var.dtype.type(eps))
     with np.errstate(all="ignore"):
         d = x - t
         q = d * d
@@ -347,13 +381,13 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
             gi = 0.5 * gn  # the cotangent inside 0.5 * (...)
             if input.requires_grad or target.requires_grad:
                 gd = np.broadcast_to((gi / v) * (2.0 * d), shape)
-                gx = unbroadcast(gd, input.shape) if input.requires_grad else None
-                gt = unbroadcast(-gd, target.shape) if target.requires_grad else None
+                gx = grad_to(gd, input) if input.requires_grad else None
+                gt = grad_to(-gd, target) if target.requires_grad else None
             if var.requires_grad:
                 # torch's two terms (log and division backward), which also give
                 # 0 rather than inf/inf at var = inf
                 gv = np.broadcast_to(gi / v - gi * ((q / v) / v), shape)
-                gv = unbroadcast(gv, vshape).reshape(var.shape)
+                gv = unbroadcast(gv, vshape).reshape(var.shape).astype(var.dtype, copy=False)
         return gx, gt, gv
 
     return op(out, (input, target, var), vjp)
@@ -396,8 +430,8 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     check(input1.ndim == input2.ndim == target.ndim, RuntimeError,
           f"margin_ranking_loss: All input tensors should have same dimension but got sizes: input1: {input1.shape}, "
           f"input2: {input2.shape}, target: {target.shape}")
-    shape = _broadcast_shapes("margin_ranking_loss", input1=input1, input2=input2, target=target)
-    x1, x2, y = input1.data, input2.data, target.data
+    shape = broadcast_shapes("margin_ranking_loss", input1=input1, input2=input2, target=target)
+    x1, x2, y = input1.data, input2.data, target_array(input1, target, BOOL_NEGATION)
     margin = float(margin)
     with np.errstate(all="ignore"):
         a = x1 - x2
@@ -410,9 +444,9 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
         with np.errstate(all="ignore"):
             ge = np.where(v >= 0, gn, gn.dtype.type(0))
             ga = ge * (-y)
-            return (unbroadcast(ga, input1.shape) if input1.requires_grad else None,
-                    unbroadcast(-ga, input2.shape) if input2.requires_grad else None,
-                    unbroadcast(-(ge * a), target.shape) if target.requires_grad else None)
+            return (grad_to(ga, input1) if input1.requires_grad else None,
+                    grad_to(-ga, input2) if input2.requires_grad else None,
+                    grad_to(-(ge * a), target) if target.requires_grad else None)
 
     return op(out, (input1, input2, target), vjp)
 
@@ -422,7 +456,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, red
     composite, so a target other than ±1 gets both terms, and input and target
     broadcast). The target gets no gradient. At margin - x == 0 the hinge passes
     the gradient (clamp_min's >= rule): dl/dx = -g there for y == -1."""
-    shape = _broadcast_shapes("hinge_embedding_loss", input=input, target=target)
+    shape = broadcast_shapes("hinge_embedding_loss", input=input, target=target)
     x, y = input.data, target.data
     margin = float(margin)
     zero = x.dtype.type(0)
@@ -435,7 +469,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, red
     def vjp(g):
         gn = spread(g)
         gx = np.where(not_neg, gn, zero) - np.where(not_pos & (m >= 0), gn, zero)
-        return unbroadcast(np.broadcast_to(gx, shape), input.shape), None
+        return grad_to(gx, input, shape), None
 
     return op(out, (input, target), vjp)
 
@@ -465,11 +499,11 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     else:
         check(input1.ndim == 1, RuntimeError,
               f"0D target tensor expects 1D input tensors, but found inputs with sizes {list(input1.shape)} and {list(input2.shape)}.")
-    full_shape = _broadcast_shapes("cosine_embedding_loss", input1=input1, input2=input2)
+    full_shape = broadcast_shapes("cosine_embedding_loss", input1=input1, input2=input2)
     axis = target.ndim
     check(len(full_shape) > axis, RuntimeError, "cosine_embedding_loss: inputs have no feature dimension")
     cos_shape = full_shape[:axis] + full_shape[axis + 1:]
-    shape = _broadcast_shapes("cosine_embedding_loss", cos=np.empty(cos_shape, np.int8), target=target)
+    shape = broadcast_shapes("cosine_embedding_loss", cos=np.empty(cos_shape, np.int8), target=target)
     x1, x2, y = input1.data, input2.data, target.data
     margin = float(margin)
     zero = x1.dtype.type(0)
@@ -503,8 +537,8 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
             # cancellation costs nothing), which gives torch's sign of zero as well.
             g1 = (scale * w2 + (-(scale * p / n1)) * w1).astype(x1.dtype) if input1.requires_grad else None
             g2 = (scale * w1 + (-(scale * p / n2)) * w2).astype(x2.dtype) if input2.requires_grad else None
-        return (None if g1 is None else unbroadcast(np.broadcast_to(g1, full_shape), input1.shape),
-                None if g2 is None else unbroadcast(np.broadcast_to(g2, full_shape), input2.shape),
+        return (None if g1 is None else grad_to(g1, input1, full_shape),
+                None if g2 is None else grad_to(g2, input2, full_shape),
                 None)
 
     return op(out, (input1, input2, target), vjp)
@@ -568,7 +602,7 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     """||x1 - x2 + eps||_p over the last dim (torch.pairwise_distance: eps is added to
     the difference, not to the norm; x1 and x2 broadcast). Backward: norm_backward
     above; x2 gets the negated gradient."""
-    shape = _broadcast_shapes("pairwise_distance", x1=x1, x2=x2)
+    shape = broadcast_shapes("pairwise_distance", x1=x1, x2=x2)
     p, eps = float(p), float(eps)
     with np.errstate(all="ignore"):
         diff = np.broadcast_to(x1.data - x2.data + eps, shape)

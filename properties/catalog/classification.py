@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from ..strategies import (bad_reduction, batch_dims, every_reduction, float_arrays, normal_array, reduction_kwargs,
-                          reductions)
+                          reductions, target_dtype_examples)
 from .entry import Entry, Example, Inputs, Invalid
 
 
@@ -192,6 +192,7 @@ CROSS_ENTROPY = Entry(
             Example("nan-logit", "special", {"reduction": "none"},
                     lambda dt: Inputs((np.array([[np.nan, 1.0, 2.0], [0.0, 1.0, 0.0]], dt), np.array([1, 2], np.int64)))),
         )
+        + target_dtype_examples(_prob, {"weight": W5, "label_smoothing": 0.1}, integer=False)
     ),
     invalid=_ce_common_invalid() + (
         Invalid("long-target-with-input-shape", {}, lambda dt: Inputs((normal_array((2, 3), dt), np.zeros((2, 3), np.int64)))),
@@ -437,6 +438,8 @@ BCE_WITH_LOGITS = Entry(
                                        np.array([[1.0, 0.0, 0.0, 1.0], [0.5, 1.0, 1.0, 0.0]], dt)))),
             Example("empty-batch-mean-is-nan", "layout", {}, lambda dt: _logits(dt, (0, 3))),
         )
+        # torch's loss is (1 - t).mul_(x).sub_(...) in place: it has the target's dtype
+        + target_dtype_examples(_logits, {"weight": W3, "pos_weight": np.array([3.0, 0.5, 1.0])}, integer=False)
     ),
     invalid=(
         bad_reduction(_logits),
@@ -499,9 +502,11 @@ KL_DIV = Entry(
             Example("empty-batchmean-is-nan", "layout", {"reduction": "batchmean"}, lambda dt: _kl(dt, (0, 3))),
             Example("empty-mean-is-nan", "layout", {"reduction": "mean"}, lambda dt: _kl(dt, (0, 3))),
         )
+        + target_dtype_examples(_kl, {"reduction": "sum"}, integer=False)
     ),
     invalid=(
         bad_reduction(_kl),
+        Invalid("integer-target", {}, lambda dt: Inputs((_kl(dt).args[0], np.ones((4, 3), np.int64)))),
         Invalid("unbroadcastable", {}, lambda dt: Inputs((normal_array((3, 4), dt), _uniform((3,), dt)))),
     ),
     bench=lambda dt: ({"reduction": "batchmean"}, _kl(dt, (1000, 1000))),
@@ -663,6 +668,9 @@ SOFT_MARGIN = Entry(
                     lambda dt: Inputs((np.array([0.0, -0.0, 50.0, -50.0, 80.0], dt), np.array([1.0, -1.0, 1.0, -1.0, 1.0], dt)))),
             Example("empty-batch-mean-is-nan", "layout", {}, lambda dt: _pm1(dt, (0, 3))),
         )
+        # torch computes into an output of the input's dtype: any target dtype, and the
+        # loss keeps the input's dtype also next to a float64 target
+        + target_dtype_examples(_pm1, {"reduction": "none"})
     ),
     invalid=(
         bad_reduction(_pm1),
@@ -711,9 +719,12 @@ MULTILABEL_SOFT_MARGIN = Entry(
             Example("unbatched", "layout", {"reduction": "none", "weight": W5}, lambda dt: _bin(dt, (5,))),
             Example("empty-batch-mean-is-nan", "layout", {}, lambda dt: _bin(dt, (0, 5))),
         )
+        # torch's composite promotes the target: int64 labels are the usual case
+        + target_dtype_examples(_bin, {"weight": W5})
     ),
     invalid=(
         bad_reduction(_bin),
+        Invalid("bool-target", {}, lambda dt: Inputs((_bin(dt).args[0], _bin(dt).args[1] > 0))),
         Invalid("weight-wrong-size", {"weight": np.ones(3)}, lambda dt: _bin(dt, (2, 4))),
     ),
     bench=lambda dt: ({}, _bin(dt, (1000, 1000))),
