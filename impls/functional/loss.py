@@ -199,6 +199,37 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     return _pointwise("l1_loss", input, target, reduction, fwd, bwd, BOOL_SUBTRACTION)
 
 
+def _clipped_quadratic(who, input: Tensor, target: Tensor, reduction: str, k: float, divide: bool) -> Tensor:
+    """Huber's loss and its backward, shared with SmoothL1 (which is Huber / beta).
+
+    Forward: with z = |x - y| and c = min(z, k), ``c (z - c/2)`` is 0.5 z^2 below k
+    and k (z - k/2) above, with the same roundings as the two-branch form (0.5 is
+    exact); ``divide`` divides it by k. Backward: ``clip(d, -k, k) g`` with
+    d = x - y for the input and d = y - x for the target (NaN stays NaN), divided
+    by k when ``divide`` (so exactly +-g beyond the kink)."""
+
+    def fwd(x, t):
+        z = np.abs(x - t)
+        c = np.minimum(z, z.dtype.type(k))
+        z -= 0.5 * c
+        z *= c
+        if divide:
+            z /= k
+        return z
+
+    def piece(d, gn):
+        np.clip(d, -k, k, out=d)
+        if divide:
+            d /= k
+        d *= gn
+        return d
+
+    def bwd(x, t, gn, need_x, need_t):
+        return (piece(np.asarray(x - t), gn) if need_x else None), (piece(np.asarray(t - x), gn) if need_t else None)
+
+    return _pointwise(who, input, target, reduction, fwd, bwd)
+
+
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """l = 0.5 z^2 if z < delta else delta (z - 0.5 delta), z = |x - y|.
 
@@ -208,31 +239,12 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     ±delta g (the loss is C^1). NaN differences give NaN gradients. The target's
     gradient is the same formula with d = y - x."""
     check(delta > 0, RuntimeError, f"huber_loss does not support non-positive values for delta, got delta={delta}")
-    delta = float(delta)
-
-    def fwd(x, t):
-        # c = min(z, delta): c (z - c/2) is 0.5 z^2 below delta and delta (z - delta/2)
-        # above, with the same roundings as the two-branch form (0.5 is exact).
-        z = np.abs(x - t)
-        c = np.minimum(z, z.dtype.type(delta))
-        z -= 0.5 * c
-        z *= c
-        return z
-
-    def piece(d, gn):
-        # -delta g below -delta, delta g above, d g between (NaN stays NaN)
-        np.clip(d, -delta, delta, out=d)
-        d *= gn
-        return d
-
-    def bwd(x, t, gn, need_x, need_t):
-        return (piece(np.asarray(x - t), gn) if need_x else None), (piece(np.asarray(t - x), gn) if need_t else None)
-
-    return _pointwise("huber_loss", input, target, reduction, fwd, bwd)
+    return _clipped_quadratic("huber_loss", input, target, reduction, float(delta), divide=False)
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0) -> Tensor:
-    """l = 0.5 z^2 / beta if z < beta else z - 0.5 beta, z = |x - y|.
+    """l = 0.5 z^2 / beta if z < beta else z - 0.5 beta, z = |x - y| (Huber with
+    delta = beta, divided by beta; z - beta/2 to within an ulp above beta).
 
     torch rejects ``beta < 0`` (RuntimeError) and turns ``beta == 0`` into
     :func:`l1_loss` (functional.smooth_l1_loss), whose gradient at d == 0 and at NaN
@@ -241,29 +253,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta:
     check(beta >= 0, RuntimeError, f"smooth_l1_loss does not support negative values for beta, got beta={beta}")
     if beta == 0:
         return l1_loss(input, target, reduction)
-    beta = float(beta)
-
-    def fwd(x, t):
-        # c = min(z, beta): c (z - c/2) / beta is 0.5 z^2 / beta below beta and
-        # z - beta/2 (to within an ulp) above.
-        z = np.abs(x - t)
-        c = np.minimum(z, z.dtype.type(beta))
-        z -= 0.5 * c
-        z *= c
-        z /= beta
-        return z
-
-    def piece(d, gn):
-        # -g below -beta, g above, (d / beta) g between (NaN stays NaN)
-        d /= beta
-        np.clip(d, -1.0, 1.0, out=d)
-        d *= gn
-        return d
-
-    def bwd(x, t, gn, need_x, need_t):
-        return (piece(np.asarray(x - t), gn) if need_x else None), (piece(np.asarray(t - x), gn) if need_t else None)
-
-    return _pointwise("smooth_l1_loss", input, target, reduction, fwd, bwd)
+    return _clipped_quadratic("smooth_l1_loss", input, target, reduction, float(beta), divide=True)
 
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)

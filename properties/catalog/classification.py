@@ -54,6 +54,20 @@ def _classes(shape, C, seed=0):
     return np.random.default_rng(seed).integers(0, C, shape).astype(np.int64)
 
 
+@st.composite
+def sometimes_weighted(draw, base):
+    """``base`` kwargs, half of the time with a per-class ``weight`` of 1 to 5 classes."""
+    kw = draw(base)
+    if draw(st.booleans()):
+        kw["weight"] = draw(class_weights(draw(st.integers(1, 5))))
+    return kw
+
+
+def n_classes(draw, kw):
+    """The number of classes: the weight's length, else drawn from 1 to 5."""
+    return len(kw["weight"]) if "weight" in kw else draw(st.integers(1, 5))
+
+
 def index_targets(shape, C, ignore_index):
     """Class indices in [0, C), sometimes ``ignore_index``."""
     elements = st.one_of(st.integers(0, C - 1), st.just(ignore_index)) if ignore_index is not None else st.integers(0, C - 1)
@@ -63,17 +77,10 @@ def index_targets(shape, C, ignore_index):
 # -- CrossEntropyLoss / NLLLoss ------------------------------------------------------------
 
 def _ce_kwargs(smoothing: bool):
-    @st.composite
-    def kwargs(draw):
-        optional = {"reduction": reductions, "ignore_index": st.sampled_from([-100, -1, 0, 1])}
-        if smoothing:
-            optional["label_smoothing"] = st.one_of(st.sampled_from([0.0, 0.1, 1.0]), st.floats(0.0, 1.0))
-        kw = draw(st.fixed_dictionaries({}, optional=optional))
-        if draw(st.booleans()):
-            kw["weight"] = draw(class_weights(draw(st.integers(1, 5))))
-        return kw
-
-    return kwargs()
+    optional = {"ignore_index": st.sampled_from([-100, -1, 0, 1])}
+    if smoothing:
+        optional["label_smoothing"] = st.one_of(st.sampled_from([0.0, 0.1, 1.0]), st.floats(0.0, 1.0))
+    return sometimes_weighted(reduction_kwargs(**optional))
 
 
 def _ce_inputs(prob_targets: bool, lo=-10.0, hi=10.0):
@@ -84,7 +91,7 @@ def _ce_inputs(prob_targets: bool, lo=-10.0, hi=10.0):
     def inputs(kw, dt, layout):
         @st.composite
         def draw_inputs(draw):
-            C = len(kw["weight"]) if "weight" in kw else draw(st.integers(1, 5))
+            C = n_classes(draw, kw)
             ignore = kw.get("ignore_index", -100)
             lead = draw(batch_dims(layout))
             spatial = ()
@@ -518,19 +525,14 @@ KL_DIV = Entry(
 # 'mean' and 'sum' (see impls/functional/classification.py); the 'none' case is a
 # fixed layout example instead.
 
-@st.composite
-def _mm_kwargs(draw):
-    kw = draw(st.fixed_dictionaries({}, optional={
-        "p": st.sampled_from([1, 2]), "margin": st.sampled_from([0.0, 0.5, 1.0, 2.0]), "reduction": reductions}))
-    if draw(st.booleans()):
-        kw["weight"] = draw(class_weights(draw(st.integers(1, 5))))
-    return kw
+def _mm_kwargs():
+    return sometimes_weighted(reduction_kwargs(p=st.sampled_from([1, 2]), margin=st.sampled_from([0.0, 0.5, 1.0, 2.0])))
 
 
 def _mm_inputs(kw, dt, layout):
     @st.composite
     def draw_inputs(draw):
-        C = len(kw["weight"]) if "weight" in kw else draw(st.integers(1, 5))
+        C = n_classes(draw, kw)
         lead = draw(batch_dims(layout))
         x = draw(float_arrays(lead + (C,), dt, -3.0, 3.0))
         t = draw(index_targets(lead, C, None))
@@ -680,18 +682,14 @@ SOFT_MARGIN = Entry(
 )
 
 
-@st.composite
-def _mlsm_kwargs(draw):
-    kw = draw(reduction_kwargs())
-    if draw(st.booleans()):
-        kw["weight"] = draw(class_weights(draw(st.integers(1, 5))))
-    return kw
+def _mlsm_kwargs():
+    return sometimes_weighted(reduction_kwargs())
 
 
 def _mlsm_inputs(kw, dt, layout):
     @st.composite
     def draw_inputs(draw):
-        C = len(kw["weight"]) if "weight" in kw else draw(st.integers(1, 5))
+        C = n_classes(draw, kw)
         lead = draw(batch_dims(layout))
         shape = lead + (C,)
         x = draw(float_arrays(shape, dt))
