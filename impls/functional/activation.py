@@ -30,7 +30,7 @@ import warnings
 import numpy as np
 
 from .._special import erfc
-from .._validate import check, normalize_dim
+from .._validate import check, check_float_input, normalize_dim
 from ..autograd import Tensor, op, reshape
 
 __all__ = [
@@ -591,7 +591,7 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
     (0 if x > 0 else x * grad). At x = 0: grad_input = weight * grad and the
     weight gradient gets 0 * grad; at NaN: weight * grad and NaN."""
     d = x.data
-    check(np.issubdtype(d.dtype, np.floating), RuntimeError, f"PReLU: expected a floating point input, got dtype {d.dtype}")
+    check_float_input(d, "PReLU")
     check(d.dtype == weight.dtype, RuntimeError,
           f"PReLU: Type promoting not supported. Got input {d.dtype} and weight {weight.dtype}")
     w = _channel_view(d, weight.data, "PReLU")
@@ -673,7 +673,7 @@ def softmax_dim(name: str, ndim: int, dim) -> int | None:
 
 def _prep_softmax(x: Tensor, dim, who: str):
     d = x.data
-    check(np.issubdtype(d.dtype, np.floating), RuntimeError, f"{who}: expected a floating point input, got dtype {d.dtype}")
+    check_float_input(d, who)
     axis = normalize_dim(dim, d.ndim, who)
     return (d.reshape(1) if d.ndim == 0 else d), axis
 

@@ -26,7 +26,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import autograd as ag
-from .._validate import check
+from .._validate import check, check_float_input
 from ..autograd import Tensor, op
 from ..functional.activation import log_softmax, stable_log_softmax
 from ..functional.loss import reduce
@@ -157,8 +157,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             raise RuntimeError(f"{WHO}: 0D or 1D target tensor expected, multi-target not supported (target shape {tg.shape})")
         check(np.issubdtype(tg.dtype, np.integer), RuntimeError,
               f"{WHO}: gather(): Expected dtype int32/int64 for index (target dtype {tg.dtype})")
-        check(np.issubdtype(input.dtype, np.floating), RuntimeError,
-              f"{WHO}: expected a floating point input, got dtype {input.dtype}")
+        check_float_input(input, WHO)
         check(input.shape[-1] == self.in_features, RuntimeError,
               f"{WHO}: mat1 and mat2 shapes cannot be multiplied: input has {input.shape[-1]} features, "
               f"in_features is {self.in_features}")
@@ -200,7 +199,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
               f"{WHO}.{who}: Dimension out of range (expected to be in range of [-1, 0], but got 1): "
               f"input must be (N, in_features), got shape {tuple(x.shape)}")
         check(x.ndim == 2, RuntimeError, f"{WHO}.{who}: input must be (N, in_features), got shape {tuple(x.shape)}")
-        check(np.issubdtype(x.dtype, np.floating), RuntimeError, f"{WHO}.{who}: expected a floating point input, got {x.dtype}")
+        check_float_input(x, f"{WHO}.{who}")
         check(x.shape[1] == self.in_features, RuntimeError,
               f"{WHO}.{who}: mat1 and mat2 shapes cannot be multiplied: input has {x.shape[1]} features, "
               f"in_features is {self.in_features}")
