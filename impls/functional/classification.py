@@ -192,7 +192,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
     w = _class_weight(weight, C, x.dtype, who)
     dt = x.dtype
     xl = _to_last(x.data)
-    logp = stable_log_softmax(xl, -1)
+    # softmax p from the forward's exponentials (the backward's exp(log p), to an ulp)
+    logp, p = stable_log_softmax(xl, -1, probabilities=True)
     wrow = w if w is not None else np.ones(C, dt)
 
     if prob:
@@ -210,7 +211,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
                 # z: cotangent of log p, in log p's dtype (torch casts it back from the
                 # promoted product); then log_softmax's backward z - p * sum(z)
                 z = (-(gr * q)).astype(dt, copy=False)
-                gx = _from_last(z - np.exp(logp) * z.sum(axis=-1, keepdims=True))
+                gx = _from_last(z - p * z.sum(axis=-1, keepdims=True))
             if target.requires_grad:
                 gt = _from_last((-(gr * logp) * (wrow * (1 - eps))).astype(target.dtype, copy=False))
             return gx, gt
@@ -234,13 +235,17 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
         # z: cotangent of log p (+0 off the target, as torch's zero-initialised nll
         # gradient); then log_softmax's backward z - p * sum(z), which keeps torch's
         # sign of zero where p underflows.
-        z = np.zeros(logp.shape, dt)
-        np.put_along_axis(z, ts[..., None], (-(gr * ((1 - eps) * w_t))).astype(dt, copy=False)[..., None], axis=-1)
-        if eps > 0:
-            z -= (gr * (eps / C))[..., None] * wrow
+        z_t = (-(gr * ((1 - eps) * w_t))).astype(dt, copy=False)[..., None]
         total = (1 - eps) * w_t + ((eps / C) * wrow.sum(dtype=dt) if eps > 0 else 0.0)
-        gx = z + np.exp(logp) * (gr * total)[..., None]
-        return _from_last(gx.astype(dt, copy=False)), None
+        gx = p * (gr * total).astype(dt, copy=False)[..., None]
+        if eps > 0:
+            z = (gr * (eps / C)).astype(dt, copy=False)[..., None] * wrow
+            np.subtract(gx, z, out=gx)  # (0 - z) + p s: the same roundings as z + p s below
+        else:
+            gx += dt.type(0)  # z's +0 off the target: +0 + (-0.0) is +0 where p underflows
+        gx_t = np.take_along_axis(gx, ts[..., None], axis=-1)
+        np.put_along_axis(gx, ts[..., None], z_t + gx_t, axis=-1)
+        return _from_last(gx), None
 
     return op(out, (x, target), vjp)
 
