@@ -173,10 +173,14 @@ def stable_sigmoid(d: np.ndarray) -> np.ndarray:
     Special values, as torch 2.13: sigmoid(+inf) = 1, sigmoid(-inf) = +0, NaN -> NaN,
     sigmoid(+-0.0) = 0.5. For x < -88.7 torch's float32 kernel gives exactly 0 (its
     exp(-x) overflows); this form gives the subnormal value, the float64 oracle's."""
+    with _quiet():
+        return _sigmoid_from(d, np.exp(_neg_abs(d)))
+
+
+def _sigmoid_from(d: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """stable_sigmoid(d) given e = exp(-|d|), which it overwrites."""
     dt = d.dtype
     with _quiet():
-        e = _neg_abs(d)
-        np.exp(e, out=e)
         den = e + _s(1, dt)
         np.maximum(e, (d >= 0).astype(dt), out=e)  # the numerator: 1 where x >= 0, else e
         np.divide(e, den, out=den)
@@ -425,23 +429,22 @@ def elu(x: Tensor, alpha: float = 1.0, scale: float = 1.0, input_scale: float = 
     agrees for alpha >= 0; torch rejects it for alpha < 0.
     ``backward_input_scale`` (CELU) replaces input_scale in the backward only.
     The forward prepares the backward's factor (exp(...) * coefficient or scale).
+    (exp as expm1 + 1 would save an exp, but loses all relative accuracy for x < -5.)
     """
     d = x.data
     dt = d.dtype
     negcoef = _c(alpha, dt) * _c(scale, dt)
     poscoef, negiptcoef = _c(scale, dt), _c(input_scale, dt)
     with _quiet():
-        z = d * negiptcoef
+        z = d if input_scale == 1 else d * negiptcoef  # x * 1 is x
         out = np.expm1(z)
         out *= negcoef
-        out = _pick(d < 0, out, d if scale == 1 else d * poscoef, dt)  # x * 1 is x
+        out = _pick(d < 0, out, d if scale == 1 else d * poscoef, dt, out=out)
     k = None
     if _recording(x):
         bscale = negiptcoef if backward_input_scale is None else _c(backward_input_scale, dt)
         with _quiet():
-            if backward_input_scale is not None:
-                np.multiply(d, bscale, out=z)
-            e = np.exp(z, out=z)
+            e = np.exp(z if backward_input_scale is None else d * bscale)
             e *= bscale * negcoef
         k = _pick(d <= 0, e, poscoef, dt, out=e)
 
@@ -629,16 +632,19 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     dt = d.dtype
     b = _c(beta, dt)
     with _quiet():
-        z = d * b
+        z = d * b if beta != 1 else d  # x * 1 is x
         above = z > _c(threshold, dt)
-        out = _stable_softplus(z)
+        e = np.exp(_neg_abs(z))  # shared by the stable softplus and the backward's sigmoid
+        out = np.log1p(e)
+        out += _clamp(z, 0, np.inf)
         out /= b
-    out = _pick(above, d, out, dt)
+    out = _pick(above, d, out, dt, out=out)
+    # backward: grad * sigmoid(beta x) below the threshold, grad above it (x 1 exactly)
+    k = _pick(above, 1, _sigmoid_from(z, e), dt) if _recording(x) else None
 
     def vjp(g):
-        r = stable_sigmoid(z)
-        r *= g
-        return (_pick(above, g, r, dt),)
+        with _quiet():
+            return (k * g,)
 
     return op(out, (x,), vjp)
 
