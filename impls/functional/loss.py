@@ -210,8 +210,9 @@ def _clipped_quadratic(who, input: Tensor, target: Tensor, reduction: str, k: fl
 
     def fwd(x, t):
         z = np.abs(x - t)
-        c = np.minimum(z, z.dtype.type(k))
-        z -= 0.5 * c
+        c = np.clip(z, z.dtype.type(0), z.dtype.type(k))  # min(z, k) for z >= +0 or NaN (clip is fast)
+        h = np.multiply(c, z.dtype.type(0.5))
+        z -= h
         z *= c
         if divide:
             z /= k
