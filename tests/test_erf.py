@@ -26,20 +26,26 @@ from impls._special import erf, erf32, erfc, erfc32, erfc32_scaled
 ERF_ULPS, ERFC_ULPS, FLOAT32_ULPS = 4.0, 8.0, 1.0
 
 
-def _points() -> np.ndarray:
-    rng = np.random.default_rng(20240601)
+def _sample(seed, grid, tiny, huge=None, near=None, extra=()) -> np.ndarray:
+    """A dense grid over ``grid`` = (lo, hi, count), standard normals times 3, and
+    log-uniform magnitudes of random sign in ``tiny`` (and ``huge``) = (lo, hi), and
+    uniform ones in ``near``, plus ``extra`` points; deterministic (fixed seed)."""
+    rng = np.random.default_rng(seed)
     n = 50_000
     sign = rng.choice([-1.0, 1.0], n)
-    parts = [
-        np.linspace(-30.0, 30.0, 200_001),                        # dense grid across every interval
-        np.array([0.46875, 4.0, 26.5, 26.55, 27.2, 27.3]),        # interval boundaries, underflow edge
-        rng.standard_normal(n) * 3,                               # typical arguments
-        sign * np.exp(rng.uniform(np.log(1e-300), np.log(1e-3), n)),  # tiny
-        sign * np.exp(rng.uniform(np.log(30.0), np.log(1e300), n)),   # huge
-        sign * rng.uniform(0.4, 0.6, n),                           # near the first boundary
-        np.array([5e-324, -5e-324, 2.2250738585072014e-308, np.finfo(np.float64).max, -np.finfo(np.float64).max]),
-    ]
-    x = np.concatenate(parts)
+    parts = [np.linspace(*grid), np.asarray(extra, dtype=np.float64), rng.standard_normal(n) * 3,
+             sign * np.exp(rng.uniform(np.log(tiny[0]), np.log(tiny[1]), n))]
+    if huge is not None:
+        parts.append(sign * np.exp(rng.uniform(np.log(huge[0]), np.log(huge[1]), n)))
+    if near is not None:
+        parts.append(sign * rng.uniform(near[0], near[1], n))
+    return np.concatenate(parts)
+
+
+def _points() -> np.ndarray:
+    x = _sample(20240601, (-30.0, 30.0, 200_001), (1e-300, 1e-3), (30.0, 1e300), near=(0.4, 0.6),  # near the first boundary
+                extra=[0.46875, 4.0, 26.5, 26.55, 27.2, 27.3,  # interval boundaries, underflow edge
+                       5e-324, -5e-324, 2.2250738585072014e-308, np.finfo(np.float64).max, -np.finfo(np.float64).max])
     return np.concatenate([x, -x])
 
 
@@ -110,17 +116,9 @@ ERFC32_ULPS, ERFC32_SUBNORMAL_ULPS, ERF32_ULPS = 9.0, 40.0, 4.0
 
 
 def _float32_points() -> np.ndarray:
-    rng = np.random.default_rng(20240602)
-    n = 50_000
-    sign = rng.choice([-1.0, 1.0], n)
-    parts = [
-        np.linspace(-10.5, 10.5, 300_001),
-        rng.standard_normal(n) * 3,
-        sign * np.exp(rng.uniform(np.log(1e-40), np.log(1.0), n)),  # tiny, subnormal included
-        np.array([0.5, -0.5, 0.49999997, 9.19, 10.05, 3e38, -3e38, 1e-45]),
-    ]
-    x = np.concatenate(parts).astype(np.float32)
-    return np.unique(x)
+    x = _sample(20240602, (-10.5, 10.5, 300_001), (1e-40, 1.0),  # tiny includes float32 subnormals
+                extra=[0.5, -0.5, 0.49999997, 9.19, 10.05, 3e38, -3e38, 1e-45])
+    return np.unique(x.astype(np.float32))
 
 
 def _f32_ulps(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
@@ -129,27 +127,20 @@ def _f32_ulps(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return np.abs(got.astype(np.float64) - ref) / spacing
 
 
-def test_erfc32_against_math():
+@pytest.mark.parametrize("name, fn, ref_fn, bound, subnormal_bound", [
+    ("erfc32", erfc32, math.erfc, lambda x: ERFC32_ULPS + x.astype(np.float64) ** 2, ERFC32_SUBNORMAL_ULPS),
+    ("erf32", erf32, math.erf, lambda x: np.full(x.shape, ERF32_ULPS), ERF32_ULPS),
+])
+def test_float32_against_math(name, fn, ref_fn, bound, subnormal_bound):
     x = _float32_points()
-    ref = np.array([math.erfc(float(v)) for v in x])
-    got = erfc32(x)
+    ref = np.array([ref_fn(float(v)) for v in x])
+    got = fn(x)
     assert got.dtype == np.float32
     err = _f32_ulps(got, ref)
-    normal = np.abs(ref) >= np.finfo(np.float32).tiny
-    bound = ERFC32_ULPS + x.astype(np.float64) ** 2
-    worst = int(np.argmax(np.where(normal, err - bound, -np.inf)))
-    assert err[worst] <= bound[worst], f"erfc32({x[worst]!r}) = {got[worst]!r}, math.erfc {ref[worst]!r}: {err[worst]:.2f} ulp"
-    assert np.all(err[~normal] <= ERFC32_SUBNORMAL_ULPS), f"subnormal results: {err[~normal].max():.1f} spacings"
-
-
-def test_erf32_against_math():
-    x = _float32_points()
-    ref = np.array([math.erf(float(v)) for v in x])
-    got = erf32(x)
-    assert got.dtype == np.float32
-    err = _f32_ulps(got, ref)
-    worst = int(np.argmax(err))
-    assert err[worst] <= ERF32_ULPS, f"erf32({x[worst]!r}) = {got[worst]!r}, math.erf {ref[worst]!r}: {err[worst]:.2f} ulp"
+    limit = np.where(np.abs(ref) >= np.finfo(np.float32).tiny, bound(x), subnormal_bound)
+    worst = int(np.argmax(err - limit))
+    assert err[worst] <= limit[worst], (f"{name}({x[worst]!r}) = {got[worst]!r}, math.{ref_fn.__name__} gives "
+                                        f"{ref[worst]!r}: {err[worst]:.2f} ulp > {limit[worst]:.2f}")
 
 
 def test_float32_gelu_phi_against_math():

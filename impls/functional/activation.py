@@ -98,6 +98,17 @@ def _pick(mask, a, b, dt, out=None):
     return out.view(dt)
 
 
+def _times(out: np.ndarray, x: Tensor, k) -> Tensor:
+    """The primitive ``out = f(x)`` whose backward is ``grad * k``, ``k`` the derivative
+    factor the forward prepared (None when it is not recorded)."""
+
+    def vjp(g):
+        with _quiet():
+            return (k * g,)
+
+    return op(out, (x,), vjp)
+
+
 def _keep(a, keep, out=None):
     """``a`` where ``keep``, exactly +0.0 elsewhere (also where ``a`` is NaN, inf or
     -0.0, as torch's masked backward kernels give): the integer view times 0 or 1.
@@ -312,7 +323,7 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     k = _pick(d > 0, 1, negative_slope, d.dtype)
     with _quiet():
         out = d * k
-    return op(out, (x,), lambda g: (g * k,))
+    return _times(out, x, k)
 
 
 @_elementwise
@@ -447,12 +458,7 @@ def elu(x: Tensor, alpha: float = 1.0, scale: float = 1.0, input_scale: float = 
             e = np.exp(z if backward_input_scale is None else d * bscale)
             e *= bscale * negcoef
         k = _pick(d <= 0, e, poscoef, dt, out=e)
-
-    def vjp(g):
-        with _quiet():
-            return (k * g,)
-
-    return op(out, (x,), vjp)
+    return _times(out, x, k)
 
 
 def celu(x: Tensor, alpha: float = 1.0) -> Tensor:
@@ -551,12 +557,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
             pdf *= d
             pdf += cdf
         deriv = pdf
-
-    def vjp(g):
-        with _quiet():
-            return (deriv * g,)
-
-    return op(out, (x,), vjp)
+    return _times(out, x, deriv)
 
 
 @_elementwise
@@ -641,12 +642,7 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     out = _pick(above, d, out, dt, out=out)
     # backward: grad * sigmoid(beta x) below the threshold, grad above it (x 1 exactly)
     k = _pick(above, 1, _sigmoid_from(z, e), dt) if _recording(x) else None
-
-    def vjp(g):
-        with _quiet():
-            return (k * g,)
-
-    return op(out, (x,), vjp)
+    return _times(out, x, k)
 
 
 @_elementwise
@@ -777,7 +773,7 @@ def rrelu(x: Tensor, lower: float, upper: float, training: bool, slopes: np.ndar
     k = _pick(d <= 0, r, 1, d.dtype)  # torch's noise tensor: the slope where x <= 0, else 1
     with _quiet():
         out = d * k
-    return op(out, (x,), lambda g: (g * k,))
+    return _times(out, x, k)
 
 
 # -- along a dimension ---------------------------------------------------------------
