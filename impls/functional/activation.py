@@ -413,13 +413,17 @@ def hardswish(x: Tensor) -> Tensor:
         with _quiet():
             k = d / _s(3, dt)
             k += _s(0.5, dt)
-        k = _pick(d < _s(3, dt), k, 1, dt, out=k)
+        linear = d < _s(3, dt)
+        if not linear.all():  # (usually there is nothing to pick: |x| < 3 for most inputs)
+            k = _pick(linear, k, 1, dt, out=k)
         keep = ~(d <= _s(-3, dt))
+        if keep.all():
+            keep = None
 
     def vjp(g):
         with _quiet():
             r = g * k
-        return (_keep(r, keep, out=r),)
+        return (r if keep is None else _keep(r, keep, out=r),)
 
     return op(t, (x,), vjp)
 
@@ -638,13 +642,20 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     with _quiet():
         z = d * b if beta != 1 else d  # x * 1 is x
         above = z > _c(threshold, dt)
+        any_above = above.any()  # (usually nothing is: then both picks would change nothing)
         e = np.exp(_neg_abs(z))  # shared by the stable softplus and the backward's sigmoid
         out = np.log1p(e)
         out += _clamp(z, 0, np.inf)
-        out /= b
-    out = _pick(above, d, out, dt, out=out)
+        if beta != 1:
+            out /= b
+    if any_above:
+        out = _pick(above, d, out, dt, out=out)
     # backward: grad * sigmoid(beta x) below the threshold, grad above it (x 1 exactly)
-    k = _pick(above, 1, _sigmoid_from(z, e), dt) if _recording(x) else None
+    k = None
+    if _recording(x):
+        k = _sigmoid_from(z, e)
+        if any_above:
+            k = _pick(above, 1, k, dt, out=k)
     return _times(out, x, k)
 
 
