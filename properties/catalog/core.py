@@ -9,14 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from ..strategies import batch_dims, float_arrays
+from ..strategies import normal_array as _normal
 from nnparity.catalog import Entry, Example, Inputs, Invalid
-
-_rng = np.random.default_rng
-
-
-def _normal(shape, dt, seed=0):
-    return _rng(seed).standard_normal(shape).astype(dt)
-
 
 # -- Identity -----------------------------------------------------------------------
 
