@@ -1,0 +1,494 @@
+"""Convolutions, transposed convolutions, unfold (im2col) and fold (col2im).
+
+One N-d code path serves 1-, 2- and 3-d: the spatial rank D is ``weight.ndim - 2``.
+
+Everything is built from one pair of adjoint kernels, ``_Windows.unfold`` (im2col:
+the receptive fields as cols of shape (N, C, K, L), K = prod(kernel)) and
+``_Windows.fold`` (col2im: one ``+=`` per kernel tap; overlapping windows add).
+Neither loops over elements, the batch or output positions: only over the K taps.
+
+With cols viewed as (N, G, Cg*K, L) for G groups:
+
+* convolution:            out = W @ cols   (W: (G, Coutg, Cg*K); a GEMM per batch element and group)
+* its input gradient:     dx  = fold(W^T @ g)
+* its weight gradient:    dW  = sum_n g_n @ cols_n^T
+* transposed convolution: the convolution's input gradient, out = fold(W^T @ x),
+  cropped by ``padding``; its backward is a convolution of the cotangent.
+  No zero-stuffing: a stride-s transposed convolution never multiplies the
+  s^D - 1 zeros of a dilated-input formulation.
+* unfold / fold (nn.Unfold, nn.Fold): the two kernels themselves, in torch's layout.
+
+Conventions from torch (aten/src/ATen/native/Convolution.cpp):
+
+* ``padding='same'``: total padding d*(k-1) per dim; when it is odd the extra
+  element goes on the *high* side (right/bottom/back): ATen pads the input
+  explicitly by the difference (``_convolution_mode``/``conv_padding_same``), and
+  ``_ConvNd`` builds ``_reversed_padding_repeated_twice`` with
+  ``left = total // 2, right = total - left`` for the non-zero padding modes.
+* ``padding='valid'`` is zero padding.
+* A kernel larger than the padded input, a non-positive stride or dilation, a
+  negative padding, channels not matching ``weight.shape[1] * groups`` raise
+  RuntimeError, as in ATen's ``check_shape_forward``.
+* The transposed convolution's output size per dim is
+  (I - 1) s - 2 p + d (k - 1) + output_padding + 1, and output_padding must be
+  smaller than either the stride or the dilation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .._validate import check
+from ..autograd import Tensor, op, reshape
+from .padding import overlap, place
+
+__all__ = ["conv", "conv1d", "conv2d", "conv3d", "conv_transpose", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d", "unfold", "fold", "expand_param", "same_padding"]
+
+
+# -- parameters -----------------------------------------------------------------------
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def expand_param(value, n: int, name: str, who: str) -> tuple:
+    """An int or a sequence of n ints -> a tuple of n ints (torch's
+    ``expand_param_if_needed``: a one-element list is repeated too)."""
+    if _is_int(value):
+        return (int(value),) * n
+    value = tuple(value)
+    check(all(_is_int(v) for v in value), TypeError, f"{who}: {name} must be an int or a tuple of ints, got {value!r}")
+    if len(value) == 1:
+        return (int(value[0]),) * n
+    check(len(value) == n, RuntimeError,
+          f"{who}: expected {name} to be a single integer value or a list of {n} values to match the convolution "
+          f"dimensions, but got {name}={list(value)}")
+    return tuple(int(v) for v in value)
+
+
+def same_padding(kernel: tuple, dilation: tuple) -> tuple:
+    """(low, high) per dim for padding='same': total d*(k-1), the odd element on the high side."""
+    totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    return tuple((t // 2, t - t // 2) for t in totals)
+
+
+def _out_sizes(padded: tuple, kernel: tuple, stride: tuple, dilation: tuple) -> tuple:
+    return tuple((p - d * (k - 1) - 1) // s + 1 for p, k, s, d in zip(padded, kernel, stride, dilation))
+
+
+# -- the two kernels ----------------------------------------------------------------------
+
+class _Windows:
+    """The kernel windows over a padded frame (N, C, *frame): ``kernel`` taps spaced
+    ``dilation`` apart, at ``out`` positions ``stride`` apart.
+
+    ``unfold`` gives cols (N, C, K, L) with K = prod(kernel); ``fold`` is its
+    adjoint. Columns are indexed by a *grid* of L positions:
+
+    * stride 1 in every dim (the flat layout): the frame is flattened, and tap
+      offset i sits at a fixed flat offset ``sum_j i_j d_j st_j`` (st: the frame's
+      C-order strides). The grid is (out_1, frame_2, ..., frame_D): every later dim
+      at its full frame width, so each tap's columns are ONE contiguous run of the
+      flat frame. unfold is K contiguous copies, fold K contiguous ``+=``. Grid
+      points past ``out`` in dims 2..D are junk (computed, then dropped), and the
+      flat buffer has a zero tail so the last runs stay in bounds.
+    * otherwise: grid == out; unfold is one strided ``sliding_window_view`` copy,
+      fold one strided ``+=`` per tap.
+    """
+
+    def __init__(self, frame, kernel, stride, dilation):
+        self.frame, self.kernel, self.stride, self.dilation = tuple(frame), tuple(kernel), tuple(stride), tuple(dilation)
+        self.out = _out_sizes(self.frame, kernel, stride, dilation)
+        self.K = int(np.prod(kernel))
+        self.size = int(np.prod(self.frame))
+        self.flat = all(s == 1 for s in stride)
+        taps = list(itertools.product(*(range(k) for k in kernel)))
+        if self.flat:
+            st = [int(np.prod(self.frame[j + 1:])) for j in range(len(self.frame))]
+            self.offsets = [sum(i * d * s for i, d, s in zip(tap, dilation, st)) for tap in taps]
+            self.grid = (self.out[0],) + self.frame[1:]
+            self.L = int(np.prod(self.grid))
+            self.tail = max(0, max(self.offsets) + self.L - self.size)
+        else:
+            self.taps = taps
+            self.grid = self.out
+            self.L = int(np.prod(self.out))
+
+    def unfold(self, x: np.ndarray, start) -> np.ndarray:
+        """x (N, C, *S) placed at ``start`` in a zero frame (frame[j] = x[j - start]: a
+        positive start pads, a negative one crops) -> cols (N, C, K, L)."""
+        N, C = x.shape[:2]
+        if not self.flat:
+            xp = place(x, start, self.frame)
+            extent = tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
+            D = len(self.kernel)
+            win = sliding_window_view(xp, extent, axis=tuple(range(2, 2 + D)))
+            pick = (slice(None), slice(None)) + tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(self.out, self.stride)) \
+                + tuple(slice(None, None, d) for d in self.dilation)
+            perm = (0, 1) + tuple(range(2 + D, 2 + 2 * D)) + tuple(range(2, 2 + D))
+            return np.ascontiguousarray(win[pick].transpose(perm)).reshape(N, C, self.K, self.L)
+        buf = np.zeros((N, C, self.size + self.tail), x.dtype)
+        frame = buf[:, :, :self.size].reshape((N, C) + self.frame)
+        inside, source = overlap(start, x.shape[2:], self.frame)
+        frame[(slice(None), slice(None)) + inside] = x[(slice(None), slice(None)) + source]
+        cols = np.empty((N, C, self.K, self.L), x.dtype)
+        for k, off in enumerate(self.offsets):
+            cols[:, :, k] = buf[:, :, off:off + self.L]
+        return cols
+
+    def fold(self, cols: np.ndarray) -> np.ndarray:
+        """Adjoint of unfold (before padding): cols (N, C, K, L) -> (N, C, *frame); overlapping taps add.
+        In the flat layout, junk grid columns of ``cols`` must be zero (see ``to_grid``)."""
+        N, C = cols.shape[:2]
+        if not self.flat:
+            res = np.zeros((N, C) + self.frame, dtype=cols.dtype)
+            cols = cols.reshape((N, C, self.K) + self.out)
+            lead = (slice(None), slice(None))
+            for k, tap in enumerate(self.taps):
+                target = tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
+                               for i, d, o, s in zip(tap, self.dilation, self.out, self.stride))
+                res[lead + target] += cols[:, :, k]
+            return res
+        buf = np.zeros((N, C, self.size + self.tail), cols.dtype)
+        for k, off in enumerate(self.offsets):
+            buf[:, :, off:off + self.L] += cols[:, :, k]
+        return buf[:, :, :self.size].reshape((N, C) + self.frame)
+
+    def to_grid(self, y: np.ndarray) -> np.ndarray:
+        """(N, C, *out) -> (N, C, L) on the grid, zero at junk points."""
+        N, C = y.shape[:2]
+        if self.grid == self.out:
+            return y.reshape(N, C, self.L)
+        g = np.zeros((N, C) + self.grid, y.dtype)
+        g[(slice(None), slice(None)) + tuple(slice(0, o) for o in self.out)] = y
+        return g.reshape(N, C, self.L)
+
+    def from_grid(self, y: np.ndarray) -> np.ndarray:
+        """(N, C, L) on the grid -> (N, C, *out) (a view: junk points dropped)."""
+        y = y.reshape(y.shape[:2] + self.grid)
+        if self.grid == self.out:
+            return y
+        return y[(slice(None), slice(None)) + tuple(slice(0, o) for o in self.out)]
+
+
+# -- validation ---------------------------------------------------------------------------
+
+def _check_common(x, weight, bias, D: int, who: str, transposed: bool) -> bool:
+    """Input rank, dtypes, bias shape. Returns whether the input is batched."""
+    check(isinstance(x, Tensor) and x.ndim in (D + 1, D + 2), RuntimeError,
+          f"Expected {D + 1}D (unbatched) or {D + 2}D (batched) input to {who}, but got input of size: {list(x.shape)}")
+    check(np.issubdtype(x.dtype, np.floating), RuntimeError,
+          f"{who}: Input type ({x.dtype}) and weight type ({weight.dtype}) should be the same (a floating point input)")
+    check(x.dtype == weight.dtype, RuntimeError, f"{who}: Input type ({x.dtype}) and weight type ({weight.dtype}) should be the same")
+    out_channels = weight.shape[1] if transposed else weight.shape[0]
+    if bias is not None:
+        check(bias.dtype == weight.dtype, RuntimeError, f"{who}: bias type ({bias.dtype}) and weight type ({weight.dtype}) should be the same")
+    return x.ndim == D + 2, out_channels
+
+
+def _check_params(stride, dilation, groups, who):
+    check(all(s > 0 for s in stride), RuntimeError, f"{who}: non-positive stride is not supported (stride={list(stride)})")
+    check(all(d > 0 for d in dilation), RuntimeError, f"{who}: non-positive dilation is not supported (dilation={list(dilation)})")
+    check(_is_int(groups) and groups > 0, RuntimeError, f"{who}: non-positive groups is not supported (groups={groups})")
+
+
+def _batched(x: Tensor, batched: bool) -> Tensor:
+    return x if batched else reshape(x, (1,) + x.shape)
+
+
+def _unbatched(y: Tensor, batched: bool) -> Tensor:
+    return y if batched else reshape(y, y.shape[1:])
+
+
+# -- convolution --------------------------------------------------------------------------
+
+def conv(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1, groups: int = 1,
+         who: str | None = None) -> Tensor:
+    """N-d cross-correlation (torch.nn.functional.conv1d/2d/3d): for output channel o in group g,
+
+        out[n, o, p] = bias[o] + sum_{c in group g, i} weight[o, c, i] * xpad[n, c, p*s + i*d]
+
+    ``x``: (N, C_in, *S) or unbatched (C_in, *S); ``weight``: (C_out, C_in/groups, *k);
+    ``padding``: an int, a tuple of D ints (both sides), 'valid' or 'same' (see the
+    module docstring for the odd element).
+
+    Backward (cols = unfold(xpad)): dW = sum_n g_n cols_n^T, db = sum of g over the
+    batch and spatial dims, dx = crop(fold(W^T g)).
+    """
+    D = weight.ndim - 2
+    who = who or f"conv{D}d"
+    check(D >= 1, RuntimeError, f"{who}: weight should have at least three dimensions, got {list(weight.shape)}")
+    batched, _ = _check_common(x, weight, bias, D, who, transposed=False)
+    stride = expand_param(stride, D, "stride", who)
+    dilation = expand_param(dilation, D, "dilation", who)
+    kernel = tuple(weight.shape[2:])
+    if isinstance(padding, str):
+        check(padding in ("same", "valid"), ValueError, f"{who}: Invalid padding string {padding!r}, should be one of 'same', 'valid'")
+        if padding == "same":
+            check(all(s == 1 for s in stride), RuntimeError, f"{who}: padding='same' is not supported for strided convolutions")
+            pads = same_padding(kernel, dilation)
+        else:
+            pads = ((0, 0),) * D
+    else:
+        pads = tuple((p, p) for p in expand_param(padding, D, "padding", who))
+        check(all(p >= 0 for p, _ in pads), RuntimeError, f"{who}: negative padding is not supported (padding={padding!r})")
+    _check_params(stride, dilation, groups, who)
+    C_out, Cg = weight.shape[0], weight.shape[1]
+    check(C_out >= groups and C_out % groups == 0, RuntimeError,
+          f"Given groups={groups}, expected weight to be at least {groups} and divisible by {groups} at dimension 0, "
+          f"but got weight of size {list(weight.shape)} instead")
+    C_in = x.shape[1 if batched else 0]
+    check(C_in == Cg * groups, RuntimeError,
+          f"Given groups={groups}, weight of size {list(weight.shape)}, expected input{list(x.shape)} to have "
+          f"{Cg * groups} channels, but got {C_in} channels instead")
+    check(bias is None or bias.shape == (C_out,), RuntimeError,
+          f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with {C_out} elements, "
+          f"but got bias of size {list(bias.shape) if bias is not None else None} instead")
+    spatial = x.shape[-D:]
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(spatial, pads))
+    extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    check(all(p >= e for p, e in zip(padded, extent)), RuntimeError,
+          f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+          f"({' x '.join(map(str, extent))}). Kernel size can't be greater than actual input size")
+    check(all(n > 0 for n in spatial), RuntimeError,
+          f"Only zero batch or zero channel inputs are supported, but got input shape: {list(x.shape)}")
+    out = _out_sizes(padded, kernel, stride, dilation)
+    y = _conv_core(_batched(x, batched), weight, bias, stride, pads, dilation, groups, kernel, out)
+    return _unbatched(y, batched)
+
+
+def _conv_core(x: Tensor, weight: Tensor, bias, stride, pads, dilation, groups, kernel, out) -> Tensor:
+    N, C = x.shape[:2]
+    C_out, G = weight.shape[0], groups
+    spatial = x.shape[2:]
+    start = tuple(lo for lo, _ in pads)
+    win = _Windows(tuple(n + lo + hi for n, (lo, hi) in zip(spatial, pads)), kernel, stride, dilation)
+    cols = win.unfold(x.data, start).reshape(N, G, (C // G) * win.K, win.L)
+    w_g = weight.data.reshape(G, C_out // G, (C // G) * win.K)
+    y = win.from_grid(np.matmul(w_g, cols).reshape(N, C_out, win.L))
+    y = y + bias.data.reshape((1, C_out) + (1,) * len(out)) if bias is not None else np.ascontiguousarray(y)
+
+    def vjp(g):
+        g_grid = win.to_grid(g).reshape(N, G, C_out // G, win.L)
+        gx = gw = None
+        if x.requires_grad:
+            dcols = np.matmul(w_g.transpose(0, 2, 1), g_grid).reshape(N, C, win.K, win.L)
+            gx = np.ascontiguousarray(place(win.fold(dcols), tuple(-s for s in start), spatial))
+        if weight.requires_grad:
+            gw = np.matmul(g_grid, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(weight.shape)
+        return (gx, gw) + _bias_grad(g, bias)
+
+    return op(y, _parents(x, weight, bias), vjp)
+
+
+def _bias_grad(g, bias) -> tuple:
+    """() without a bias; (sum of g over every dim but the channels,) with one."""
+    if bias is None:
+        return ()
+    return (g.sum(axis=(0,) + tuple(range(2, g.ndim))) if bias.requires_grad else None,)
+
+
+def _parents(x, weight, bias) -> tuple:
+    return (x, weight) if bias is None else (x, weight, bias)
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return conv(x, weight, bias, stride, padding, dilation, groups, who="conv1d")
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return conv(x, weight, bias, stride, padding, dilation, groups, who="conv2d")
+
+
+def conv3d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return conv(x, weight, bias, stride, padding, dilation, groups, who="conv3d")
+
+
+# -- transposed convolution -------------------------------------------------------------------
+
+def conv_transpose(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, output_padding=0,
+                   groups: int = 1, dilation=1, who: str | None = None) -> Tensor:
+    """N-d transposed convolution (torch.nn.functional.conv_transpose1d/2d/3d): the
+    adjoint of ``conv`` with the same weight, stride, padding and dilation.
+
+    ``x``: (N, C_in, *I) or unbatched; ``weight``: (C_in, C_out/groups, *k). Per dim the
+    output has O = (I - 1) s - 2 p + d (k - 1) + output_padding + 1 elements:
+
+        full = fold(W^T x)   (size (I - 1) s + d (k - 1) + 1, zero-extended as needed)
+        out  = full[p : p + O] + bias
+
+    Backward: the cotangent is zero-extended back to ``full``'s frame and unfolded
+    (cols); dx = W cols (a convolution), dW = sum_n x_n cols_n^T, db = sum of g.
+    """
+    D = weight.ndim - 2
+    who = who or f"conv_transpose{D}d"
+    check(D >= 1, RuntimeError, f"{who}: weight should have at least three dimensions, got {list(weight.shape)}")
+    batched, _ = _check_common(x, weight, bias, D, who, transposed=True)
+    stride = expand_param(stride, D, "stride", who)
+    dilation = expand_param(dilation, D, "dilation", who)
+    pad = expand_param(padding, D, "padding", who)
+    opad = expand_param(output_padding, D, "output_padding", who)
+    check(all(p >= 0 for p in pad), RuntimeError, f"{who}: negative padding is not supported (padding={list(pad)})")
+    check(all(p >= 0 for p in opad), RuntimeError, f"{who}: negative output_padding is not supported (output_padding={list(opad)})")
+    _check_params(stride, dilation, groups, who)
+    check(all(op_ < s or op_ < d for op_, s, d in zip(opad, stride, dilation)), RuntimeError,
+          f"{who}: output padding must be smaller than either stride or dilation, but got output_padding={list(opad)}, "
+          f"stride={list(stride)}, dilation={list(dilation)}")
+    C_in, Cout_g = weight.shape[:2]
+    check(C_in >= groups and C_in % groups == 0, RuntimeError,
+          f"Given groups={groups}, expected weight to be at least {groups} and divisible by {groups} at dimension 0, "
+          f"but got weight of size {list(weight.shape)} instead")
+    C = x.shape[1 if batched else 0]
+    check(C == C_in, RuntimeError,
+          f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} to have {C_in} "
+          f"channels, but got {C} channels instead")
+    C_out = Cout_g * groups
+    check(bias is None or bias.shape == (C_out,), RuntimeError,
+          f"Given transposed=1, weight of size {list(weight.shape)}, expected bias to be 1-dimensional with {C_out} "
+          f"elements, but got bias of size {list(bias.shape) if bias is not None else None} instead")
+    spatial = x.shape[-D:]
+    kernel = tuple(weight.shape[2:])
+    size = tuple((i - 1) * s - 2 * p + d * (k - 1) + o + 1
+                 for i, s, p, d, k, o in zip(spatial, stride, pad, dilation, kernel, opad))
+    check(all(n > 0 for n in size), RuntimeError,
+          f"{who}: the computed output size {list(size)} is too small (input {list(spatial)}, kernel {list(kernel)}, "
+          f"stride {list(stride)}, padding {list(pad)}, dilation {list(dilation)}, output_padding {list(opad)})")
+    check(all(n > 0 for n in spatial), RuntimeError,
+          f"Only zero batch or zero channel inputs are supported, but got input shape: {list(x.shape)}")
+    y = _conv_transpose_core(_batched(x, batched), weight, bias, stride, pad, dilation, groups, kernel, size)
+    return _unbatched(y, batched)
+
+
+def _conv_transpose_core(x: Tensor, weight: Tensor, bias, stride, pad, dilation, groups, kernel, size) -> Tensor:
+    N, C_in = x.shape[:2]
+    spatial = x.shape[2:]
+    G, Cout_g = groups, weight.shape[1]
+    C_out = Cout_g * G
+    # The windows of the adjoint convolution: its frame holds every tap of every input position.
+    win = _Windows(tuple((i - 1) * s + d * (k - 1) + 1 for i, s, d, k in zip(spatial, stride, dilation, kernel)),
+                   kernel, stride, dilation)
+    start = tuple(-p for p in pad)  # the output is the frame from p on (zero past its end)
+    w_g = weight.data.reshape(G, C_in // G, Cout_g * win.K)
+    x_grid = win.to_grid(x.data).reshape(N, G, C_in // G, win.L)
+    cols = np.matmul(w_g.transpose(0, 2, 1), x_grid).reshape(N, C_out, win.K, win.L)
+    y = place(win.fold(cols), start, size)
+    y = y + bias.data.reshape((1, C_out) + (1,) * len(size)) if bias is not None else np.ascontiguousarray(y)
+
+    def vjp(g):
+        gcols = win.unfold(g, pad).reshape(N, G, Cout_g * win.K, win.L)
+        gx = np.ascontiguousarray(win.from_grid(np.matmul(w_g, gcols).reshape(N, C_in, win.L))) if x.requires_grad else None
+        gw = np.matmul(x_grid, gcols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(weight.shape) if weight.requires_grad else None
+        return (gx, gw) + _bias_grad(g, bias)
+
+    return op(y, _parents(x, weight, bias), vjp)
+
+
+def conv_transpose1d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return conv_transpose(x, weight, bias, stride, padding, output_padding, groups, dilation, who="conv_transpose1d")
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return conv_transpose(x, weight, bias, stride, padding, output_padding, groups, dilation, who="conv_transpose2d")
+
+
+def conv_transpose3d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    return conv_transpose(x, weight, bias, stride, padding, output_padding, groups, dilation, who="conv_transpose3d")
+
+
+# -- unfold / fold ------------------------------------------------------------------------------
+
+def unfold(x: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """im2col (torch.nn.functional.unfold): (N, C, H, W) -> (N, C*kh*kw, L), column l
+    holding the (zero-padded) block at output position l, channel-major then kernel
+    offsets in row-major order. Unbatched (C, H, W) -> (C*kh*kw, L).
+    Backward: fold (col2im) of the cotangent, cropped."""
+    check(isinstance(x, Tensor) and x.ndim in (3, 4), RuntimeError,
+          f"Input Error: Only 3D or 4D input Tensors are supported (got {x.ndim}D)")
+    check(np.issubdtype(x.dtype, np.floating), RuntimeError, f"unfold: expected a floating point input, got {x.dtype}")
+    kernel, dilation, padding, stride = (_fold_param(v, name, "unfold") for v, name in
+                                         ((kernel_size, "kernel_size"), (dilation, "dilation"), (padding, "padding"), (stride, "stride")))
+    _check_fold_params(kernel, dilation, padding, stride, "unfold")
+    batched = x.ndim == 4
+    xb = _batched(x, batched)
+    N, C = xb.shape[:2]
+    spatial = xb.shape[2:]
+    check(C > 0 and all(n > 0 for n in spatial), RuntimeError,
+          f"unfold: Expected non-empty 3D or 4D input with possibly 0 batch size, but got {list(x.shape)}")
+    padded = tuple(n + 2 * p for n, p in zip(spatial, padding))
+    out = _out_sizes(padded, kernel, stride, dilation)
+    check(all(o >= 1 for o in out), RuntimeError,
+          f"Given input with spatial size {list(spatial)}, kernel_size={list(kernel)}, dilation={list(dilation)}, "
+          f"padding={list(padding)}, calculated shape of the array of sliding blocks as {list(out)}, but its "
+          f"components must be at least one.")
+    win = _Windows(padded, kernel, stride, dilation)
+    y = np.ascontiguousarray(win.from_grid(win.unfold(xb.data, padding).reshape(N, C * win.K, win.L))).reshape(N, C * win.K, -1)
+
+    def vjp(g):
+        cols = win.to_grid(g.reshape((N, C * win.K) + out)).reshape(N, C, win.K, win.L)
+        return (np.ascontiguousarray(place(win.fold(cols), tuple(-p for p in padding), spatial)),)
+
+    res = op(y, (xb,), vjp)
+    return _unbatched(res, batched)
+
+
+def fold(x: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
+    """col2im (torch.nn.functional.fold): (N, C*kh*kw, L) -> (N, C, *output_size), the
+    adjoint of unfold: each column's block is added at its position, overlapping
+    blocks sum. Unbatched (C*kh*kw, L) -> (C, *output_size).
+    Backward: unfold of the (zero-padded) cotangent."""
+    check(isinstance(x, Tensor) and x.ndim in (2, 3), RuntimeError,
+          f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported (got {x.ndim}D)")
+    check(np.issubdtype(x.dtype, np.floating), RuntimeError, f"fold: expected a floating point input, got {x.dtype}")
+    size, kernel, dilation, padding, stride = (_fold_param(v, name, "fold") for v, name in
+                                               ((output_size, "output_size"), (kernel_size, "kernel_size"), (dilation, "dilation"),
+                                                (padding, "padding"), (stride, "stride")))
+    check(all(s > 0 for s in size), RuntimeError, f"fold: output_size should be greater than zero, but got {list(size)}")
+    _check_fold_params(kernel, dilation, padding, stride, "fold")
+    batched = x.ndim == 3
+    xb = _batched(x, batched)
+    N, CK, L = xb.shape
+    K = int(np.prod(kernel))
+    check(CK % K == 0, RuntimeError,
+          f"fold: Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got "
+          f"input.size(1)={CK} and kernel_size={list(kernel)}")
+    padded = tuple(n + 2 * p for n, p in zip(size, padding))
+    out = _out_sizes(padded, kernel, stride, dilation)
+    check(all(o >= 1 for o in out), RuntimeError,
+          f"Given output_size={list(size)}, kernel_size={list(kernel)}, dilation={list(dilation)}, padding={list(padding)}, "
+          f"stride={list(stride)}, calculated shape of the array of sliding blocks as {list(out)}, but its components "
+          f"must be at least one.")
+    check(L == int(np.prod(out)), RuntimeError,
+          f"Given output_size={list(size)}, kernel_size={list(kernel)}, dilation={list(dilation)}, padding={list(padding)}, "
+          f"stride={list(stride)}, expected size of input's dimension 2 to match the calculated number of sliding "
+          f"blocks {' * '.join(map(str, out))} = {int(np.prod(out))}, but got input.size(2)={L}.")
+    win = _Windows(padded, kernel, stride, dilation)
+    cols = win.to_grid(xb.data.reshape((N, CK) + out)).reshape(N, CK // K, K, win.L)
+    y = np.ascontiguousarray(place(win.fold(cols), tuple(-p for p in padding), size))
+
+    def vjp(g):
+        return (np.ascontiguousarray(win.from_grid(win.unfold(g, padding).reshape(N, CK, win.L))).reshape(N, CK, L),)
+
+    res = op(y, (xb,), vjp)
+    return _unbatched(res, batched)
+
+
+def _fold_param(value, name, who):
+    """fold/unfold take an int or a pair (torch's _pair)."""
+    if _is_int(value):
+        return (int(value),) * 2
+    value = tuple(value)
+    check(len(value) == 2 and all(_is_int(v) for v in value), RuntimeError,
+          f"{who}: {name} must be an int or a pair of ints, got {value!r}")
+    return tuple(int(v) for v in value)
+
+
+def _check_fold_params(kernel, dilation, padding, stride, who):
+    check(all(k > 0 for k in kernel), RuntimeError, f"{who}: kernel size should be greater than zero, but got kernel_size={list(kernel)}")
+    check(all(d > 0 for d in dilation), RuntimeError, f"{who}: dilation should be greater than zero, but got dilation={list(dilation)}")
+    check(all(p >= 0 for p in padding), RuntimeError, f"{who}: padding should be non-negative, but got padding={list(padding)}")
+    check(all(s > 0 for s in stride), RuntimeError, f"{who}: stride should be greater than zero, but got stride={list(stride)}")
