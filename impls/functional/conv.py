@@ -46,7 +46,7 @@ from .._validate import check
 from ..autograd import Tensor, op, reshape
 from .padding import overlap, place
 
-__all__ = ["conv", "conv1d", "conv2d", "conv3d", "conv_transpose", "conv_transpose1d", "conv_transpose2d",
+__all__ = ["convolution", "conv1d", "conv2d", "conv3d", "conv_transpose", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "unfold", "fold", "expand_param", "same_padding"]
 
 
@@ -139,6 +139,12 @@ class _Windows:
         cols = np.empty((N, C, self.K, self.L), x.dtype)
         for k, off in enumerate(self.offsets):
             cols[:, :, k] = buf[:, :, off:off + self.L]
+        # Junk grid points read real elements (of the next row); zero them, or an inf there
+        # would turn the zero cotangent of a junk point into NaN in the weight gradient.
+        grid = cols.reshape((N, C, self.K) + self.grid)
+        for j in range(1, len(self.grid)):
+            if self.out[j] < self.grid[j]:
+                grid[(slice(None),) * (3 + j) + (slice(self.out[j], None),)] = 0
         return cols
 
     def fold(self, cols: np.ndarray) -> np.ndarray:
@@ -207,7 +213,7 @@ def _unbatched(y: Tensor, batched: bool) -> Tensor:
 
 # -- convolution --------------------------------------------------------------------------
 
-def conv(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1, groups: int = 1,
+def convolution(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1, groups: int = 1,
          who: str | None = None) -> Tensor:
     """N-d cross-correlation (torch.nn.functional.conv1d/2d/3d): for output channel o in group g,
 
@@ -298,15 +304,15 @@ def _parents(x, weight, bias) -> tuple:
 
 
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    return conv(x, weight, bias, stride, padding, dilation, groups, who="conv1d")
+    return convolution(x, weight, bias, stride, padding, dilation, groups, who="conv1d")
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    return conv(x, weight, bias, stride, padding, dilation, groups, who="conv2d")
+    return convolution(x, weight, bias, stride, padding, dilation, groups, who="conv2d")
 
 
 def conv3d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    return conv(x, weight, bias, stride, padding, dilation, groups, who="conv3d")
+    return convolution(x, weight, bias, stride, padding, dilation, groups, who="conv3d")
 
 
 # -- transposed convolution -------------------------------------------------------------------
