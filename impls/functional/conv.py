@@ -413,9 +413,9 @@ def unfold(x: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     holding the (zero-padded) block at output position l, channel-major then kernel
     offsets in row-major order. Unbatched (C, H, W) -> (C*kh*kw, L).
     Backward: fold (col2im) of the cotangent, cropped."""
-    check(isinstance(x, Tensor) and x.ndim in (3, 4), RuntimeError,
-          f"Input Error: Only 3D or 4D input Tensors are supported (got {x.ndim}D)")
-    check(np.issubdtype(x.dtype, np.floating), RuntimeError, f"unfold: expected a floating point input, got {x.dtype}")
+    check(x.ndim >= 3, IndexError, f"unfold: Dimension out of range (expected a 3D or 4D input, got {x.ndim}D)")
+    check(x.ndim <= 4, RuntimeError, f"unfold: Expected 3D or 4D (batch mode) tensor with possibly 0 batch size, got {list(x.shape)}")
+    check(np.issubdtype(x.dtype, np.floating), NotImplementedError, f"unfold (im2col) is not implemented for {x.dtype}")
     kernel, dilation, padding, stride = (_fold_param(v, name, "unfold") for v, name in
                                          ((kernel_size, "kernel_size"), (dilation, "dilation"), (padding, "padding"), (stride, "stride")))
     _check_fold_params(kernel, dilation, padding, stride, "unfold")
@@ -424,7 +424,8 @@ def unfold(x: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     N, C = xb.shape[:2]
     spatial = xb.shape[2:]
     check(C > 0 and all(n > 0 for n in spatial), RuntimeError,
-          f"unfold: Expected non-empty 3D or 4D input with possibly 0 batch size, but got {list(x.shape)}")
+          f"unfold: Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero dimensions, "
+          f"but got: {list(x.shape)}")
     padded = tuple(n + 2 * p for n, p in zip(spatial, padding))
     out = _out_sizes(padded, kernel, stride, dilation)
     check(all(o >= 1 for o in out), RuntimeError,
@@ -432,7 +433,7 @@ def unfold(x: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
           f"padding={list(padding)}, calculated shape of the array of sliding blocks as {list(out)}, but its "
           f"components must be at least one.")
     win = _Windows(padded, kernel, stride, dilation)
-    y = np.ascontiguousarray(win.from_grid(win.unfold(xb.data, padding).reshape(N, C * win.K, win.L))).reshape(N, C * win.K, -1)
+    y = np.ascontiguousarray(win.from_grid(win.unfold(xb.data, padding).reshape(N, C * win.K, win.L))).reshape(N, C * win.K, int(np.prod(out)))
 
     def vjp(g):
         cols = win.to_grid(g.reshape((N, C * win.K) + out)).reshape(N, C, win.K, win.L)
@@ -447,9 +448,10 @@ def fold(x: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -
     adjoint of unfold: each column's block is added at its position, overlapping
     blocks sum. Unbatched (C*kh*kw, L) -> (C, *output_size).
     Backward: unfold of the (zero-padded) cotangent."""
-    check(isinstance(x, Tensor) and x.ndim in (2, 3), RuntimeError,
-          f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported (got {x.ndim}D)")
-    check(np.issubdtype(x.dtype, np.floating), RuntimeError, f"fold: expected a floating point input, got {x.dtype}")
+    check(x.ndim in (2, 3) and all(x.shape[x.ndim - 2:]), RuntimeError,
+          f"fold: Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions, "
+          f"but got: {list(x.shape)}")
+    check(np.issubdtype(x.dtype, np.floating), NotImplementedError, f"fold (col2im) is not implemented for {x.dtype}")
     size, kernel, dilation, padding, stride = (_fold_param(v, name, "fold") for v, name in
                                                ((output_size, "output_size"), (kernel_size, "kernel_size"), (dilation, "dilation"),
                                                 (padding, "padding"), (stride, "stride")))

@@ -14,6 +14,7 @@ from .conv import *  # noqa: F401,F403
 from .ctc import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .flatten import *  # noqa: F401,F403
+from .fold import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403

@@ -317,3 +317,110 @@ CONV_TRANSPOSE3D = conv_transpose_entry(3, lambda dt: ({"in_channels": 16, "out_
                                                        Inputs((_normal((2, 16, 8, 8, 8), dt),))))
 
 ENTRIES = [CONV1D, CONV2D, CONV3D, CONV_TRANSPOSE1D, CONV_TRANSPOSE2D, CONV_TRANSPOSE3D]
+
+
+# -- Fold / Unfold ---------------------------------------------------------------------------------
+
+def _pair_strategy(lo, hi):
+    """An int, a tuple or a list of two (torch's _pair takes any of them)."""
+    return st.one_of(st.integers(lo, hi), st.tuples(st.integers(lo, hi), st.integers(lo, hi)),
+                     st.lists(st.integers(lo, hi), min_size=2, max_size=2))
+
+
+def block_kwargs(with_output_size: bool):
+    @st.composite
+    def draw(draw):
+        kw = {"kernel_size": draw(_pair_strategy(1, 4))}
+        for name, lo, hi in (("dilation", 1, 3), ("padding", 0, 2), ("stride", 1, 3)):
+            if draw(st.booleans()):
+                kw[name] = draw(_pair_strategy(lo, hi))
+        if with_output_size:  # at least one block per dim: output + 2p >= the dilated kernel
+            ext = [max(1, e - 2 * p) for e, p in zip(_extents(kw), _per_dim(kw.get("padding", 0), 2))]
+            size = tuple(draw(st.integers(e, e + 4)) for e in ext)
+            kw = {"output_size": size[0] if size[0] == size[1] and draw(st.booleans()) else size, **kw}
+        return kw
+
+    return draw()
+
+
+def _extents(kw):
+    return [d * (k - 1) + 1 for k, d in zip(_per_dim(kw["kernel_size"], 2), _per_dim(kw.get("dilation", 1), 2))]
+
+
+def _blocks(kw, spatial):
+    """Block positions per dim, for a spatial size."""
+    p, s = _per_dim(kw.get("padding", 0), 2), _per_dim(kw.get("stride", 1), 2)
+    return [(n + 2 * p_ - e) // s_ + 1 for n, p_, e, s_ in zip(spatial, p, _extents(kw), s)]
+
+
+def unfold_inputs(kw, dt, layout):
+    mins = [max(1, e - 2 * p) for e, p in zip(_extents(kw), _per_dim(kw.get("padding", 0), 2))]
+    shape = st.tuples(batch_dims(layout, 3), st.integers(1, 3), st.integers(mins[0], mins[0] + 4), st.integers(mins[1], mins[1] + 4))
+    return shape.flatmap(lambda t: float_arrays(t[0] + t[1:], dt)).map(lambda x: Inputs((x,)))
+
+
+def fold_inputs(kw, dt, layout):
+    K = int(np.prod(_per_dim(kw["kernel_size"], 2)))
+    L = int(np.prod(_blocks(kw, _per_dim(kw["output_size"], 2))))
+    shape = st.tuples(batch_dims(layout, 3), st.integers(1, 3))
+    return shape.flatmap(lambda t: float_arrays(t[0] + (t[1] * K, L), dt)).map(lambda x: Inputs((x,)))
+
+
+def _x(*shape):
+    return lambda dt: Inputs((_normal(shape, dt),))
+
+
+UNFOLD = Entry(
+    name="Unfold", kwargs=block_kwargs(False), inputs=unfold_inputs, layouts=("batched", "unbatched", "empty"),
+    examples=(
+        Example("overlapping-dilated-padded", "edge", {"kernel_size": (2, 3), "dilation": (2, 1), "padding": (1, 2), "stride": 1}, _x(2, 3, 5, 4)),
+        Example("kernel-equals-padded-input", "edge", {"kernel_size": 4, "padding": 1}, _x(2, 2, 2, 2)),
+        Example("special", "special", {"kernel_size": 2, "padding": 1}, _conv_special(2)),
+    ),
+    invalid=(
+        Invalid("kernel=0", {"kernel_size": 0}, _x(1, 2, 4, 4)),
+        Invalid("stride=0", {"kernel_size": 2, "stride": 0}, _x(1, 2, 4, 4)),
+        Invalid("dilation=0", {"kernel_size": 2, "dilation": 0}, _x(1, 2, 4, 4)),
+        Invalid("negative-padding", {"kernel_size": 2, "padding": -1}, _x(1, 2, 4, 4)),
+        Invalid("kernel-larger-than-padded-input", {"kernel_size": 4, "padding": 1}, _x(1, 2, 1, 4)),
+        Invalid("kernel-3-tuple", {"kernel_size": (1, 2, 3)}, _x(1, 2, 4, 4)),
+        Invalid("2d-input", {"kernel_size": 2}, _x(4, 4)),
+        Invalid("5d-input", {"kernel_size": 2}, _x(1, 1, 2, 4, 4)),
+        Invalid("zero-channels", {"kernel_size": 2}, _x(1, 0, 4, 4)),
+        Invalid("integer-input", {"kernel_size": 2}, lambda dt: Inputs((np.ones((1, 2, 4, 4), np.int64),))),
+    ),
+    bench=lambda dt: ({"kernel_size": 3, "padding": 1}, Inputs((_normal((16, 64, 32, 32), dt),))),
+)
+
+def _fold_special(dt):
+    """NaN, +-inf and -0.0 among the blocks of Fold((3, 4), 2): 2 x 3 blocks of 2 channels."""
+    x = _normal((1, 8, 6), dt, seed=4)
+    x[0, 1, 2], x[0, 4, 0], x[0, 6, 5], x[0, 3, 3] = NAN, INF, -INF, -0.0
+    return Inputs((x,))
+
+
+FOLD = Entry(
+    name="Fold", kwargs=block_kwargs(True), inputs=fold_inputs, layouts=("batched", "unbatched", "empty"),
+    examples=(
+        # stride 1 with a 3x3 kernel: every interior pixel sums 9 overlapping blocks.
+        Example("overlapping-blocks-sum", "edge", {"output_size": (5, 4), "kernel_size": 3}, _x(2, 2 * 9, 3 * 2)),
+        Example("dilated-strided-padded", "edge", {"output_size": 6, "kernel_size": (2, 3), "dilation": (2, 1), "padding": 1, "stride": (2, 1)},
+                _x(1, 12, 3 * 6)),
+        Example("padding-crops-blocks", "edge", {"output_size": 1, "kernel_size": 3, "padding": 1}, _x(2, 9, 1)),
+        Example("special", "special", {"output_size": (3, 4), "kernel_size": 2}, _fold_special),
+    ),
+    invalid=(
+        Invalid("blocks-mismatch", {"output_size": (6, 5), "kernel_size": 2}, _x(1, 12, 16)),
+        Invalid("channels-not-divisible", {"output_size": 5, "kernel_size": (2, 3)}, _x(1, 10, 12)),
+        Invalid("no-blocks", {"output_size": 1, "kernel_size": 2}, _x(1, 4, 1)),
+        Invalid("stride=0", {"output_size": 5, "kernel_size": 2, "stride": 0}, _x(1, 4, 16)),
+        Invalid("kernel=0", {"output_size": 5, "kernel_size": 0}, _x(1, 4, 16)),
+        Invalid("negative-padding", {"output_size": 5, "kernel_size": 2, "padding": -1}, _x(1, 4, 16)),
+        Invalid("4d-input", {"output_size": 5, "kernel_size": 2}, _x(1, 1, 4, 16)),
+        Invalid("zero-blocks-dim", {"output_size": 5, "kernel_size": 2}, _x(1, 4, 0)),
+        Invalid("integer-input", {"output_size": 5, "kernel_size": 2}, lambda dt: Inputs((np.ones((1, 4, 16), np.int64),))),
+    ),
+    bench=lambda dt: ({"output_size": 32, "kernel_size": 3, "padding": 1}, Inputs((_normal((16, 64 * 9, 32 * 32), dt),))),
+)
+
+ENTRIES += [UNFOLD, FOLD]
