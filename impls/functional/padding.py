@@ -33,7 +33,7 @@ import numpy as np
 from .._validate import check
 from ..autograd import Tensor, op
 
-__all__ = ["pad", "place"]
+__all__ = ["pad", "place", "scatter_add"]
 
 _MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -72,7 +72,7 @@ def _source_index(mode: str, n: int, lo: int, hi: int) -> np.ndarray:
     return first + (np.arange(n + lo + hi) - max(lo, 0)) % m
 
 
-def _scatter_add(g: np.ndarray, index: np.ndarray, n: int, axis: int) -> np.ndarray:
+def scatter_add(g: np.ndarray, index: np.ndarray, n: int, axis: int) -> np.ndarray:
     """Adjoint of np.take(x, index, axis) for an x of size n along ``axis``."""
     shape = list(g.shape)
     shape[axis] = n
@@ -85,7 +85,7 @@ def _scatter_add(g: np.ndarray, index: np.ndarray, n: int, axis: int) -> np.ndar
     out = np.zeros(shape, g.dtype)
     where = [slice(None)] * g.ndim
     where[axis] = sorted_index[starts]
-    out[tuple(where)] = sums
+    out[tuple(where)] += sums  # into zeros, as torch's kernels accumulate: 0 + (-0) = +0
     return out
 
 
@@ -166,7 +166,7 @@ def pad(x: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
 
     def vjp(g):
         for (dim, n, _, _), index in reversed(list(zip(pairs, indices))):
-            g = _scatter_add(g, index, n, dim)
+            g = scatter_add(g, index, n, dim)
         return (g,)
 
     return op(y, (x,), vjp)
