@@ -12,4 +12,5 @@ from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
+from .shuffle import *  # noqa: F401,F403
 from .upsample import *  # noqa: F401,F403

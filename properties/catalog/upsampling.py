@@ -1,6 +1,6 @@
 """Catalog entries: Upsample, UpsamplingNearest2d, UpsamplingBilinear2d
-(torch/nn/modules/upsampling.py), and PixelShuffle, PixelUnshuffle,
-ChannelShuffle (pixelshuffle.py, channelshuffle.py).
+(torch/nn/modules/upsampling.py), and the rearrangements PixelShuffle,
+PixelUnshuffle (pixelshuffle.py) and ChannelShuffle (channelshuffle.py).
 
 Upsample draws every mode (nearest, nearest-exact, linear, bilinear, bicubic,
 trilinear) with ``size`` or ``scale_factor`` (an int or a tuple), where scale
@@ -202,4 +202,83 @@ UPSAMPLING_BILINEAR2D = Entry(
     bench=lambda dt: ({"scale_factor": 2.0}, Inputs((_normal((8, 32, 64, 64), dt),))),
 )
 
-ENTRIES = [UPSAMPLE, UPSAMPLING_NEAREST2D, UPSAMPLING_BILINEAR2D]
+
+
+# -- PixelShuffle, PixelUnshuffle, ChannelShuffle --------------------------------------------------
+
+def _lead(layout):
+    """Leading dims before (C, H, W): none (unbatched), one (a batch), or two; (0,) for empty."""
+    return {"batched": st.sampled_from([(1,), (2,), (3,), (2, 2)]), "unbatched": st.just(()), "empty": st.just((0,))}[layout]
+
+
+def _rearrange_inputs(shape_of):
+    def inputs(kw, dt, layout):
+        return st.tuples(_lead(layout), st.integers(1, 2), st.integers(1, 3), st.integers(1, 3)).flatmap(
+            lambda t: float_arrays(t[0] + shape_of(kw, *t[1:]), dt)).map(lambda x: Inputs((x,)))
+    return inputs
+
+
+def _special_rearrange(shape):
+    def make(dt):
+        x = _normal(shape, dt, seed=8)
+        flat = x.reshape(-1)
+        flat[[0, 3, 5, 7]] = [NAN, INF, -INF, -0.0]
+        return Inputs((x,))
+    return make
+
+
+def _int_input(shape):
+    return lambda dt: Inputs((np.arange(int(np.prod(shape))).reshape(shape).astype(np.int64),))
+
+
+PIXEL_SHUFFLE = Entry(
+    name="PixelShuffle", kwargs=st.fixed_dictionaries({"upscale_factor": st.integers(1, 3)}),
+    inputs=_rearrange_inputs(lambda kw, c, h, w: (c * kw["upscale_factor"] ** 2, h, w)),
+    # No 'empty' layout: torch 2.13's backward of pixel_shuffle/pixel_unshuffle raises on an empty
+    # batch ("PixelShuffleBackward0 returned an invalid gradient"), docs/findings/conv.md.
+    layouts=("batched", "unbatched"),
+    examples=(Example("special", "special", {"upscale_factor": 2}, _special_rearrange((1, 4, 2, 3))),
+              Example("integer-input", "edge", {"upscale_factor": 2}, _int_input((2, 8, 2, 2)))),
+    invalid=(Invalid("channels-not-divisible", {"upscale_factor": 3}, _x(1, 8, 3, 3)),
+             Invalid("factor=0", {"upscale_factor": 0}, _x(1, 8, 3, 3)),
+             Invalid("2d-input", {"upscale_factor": 1}, _x(4, 4)),
+             Invalid("float-factor", {"upscale_factor": 2.0}, _x(1, 8, 3, 3))),
+    bench=lambda dt: ({"upscale_factor": 2}, Inputs((_normal((16, 64, 32, 32), dt),))),
+)
+
+PIXEL_UNSHUFFLE = Entry(
+    name="PixelUnshuffle", kwargs=st.fixed_dictionaries({"downscale_factor": st.integers(1, 3)}),
+    inputs=_rearrange_inputs(lambda kw, c, h, w: (c, h * kw["downscale_factor"], w * kw["downscale_factor"])),
+    layouts=("batched", "unbatched"),  # no 'empty': as PixelShuffle
+    examples=(Example("special", "special", {"downscale_factor": 2}, _special_rearrange((1, 1, 4, 6))),
+              Example("integer-input", "edge", {"downscale_factor": 2}, _int_input((2, 2, 4, 4)))),
+    invalid=(Invalid("height-not-divisible", {"downscale_factor": 2}, _x(1, 2, 3, 4)),
+             Invalid("width-not-divisible", {"downscale_factor": 2}, _x(1, 2, 4, 3)),
+             Invalid("factor=0", {"downscale_factor": 0}, _x(1, 2, 4, 4)),
+             Invalid("2d-input", {"downscale_factor": 1}, _x(4, 4))),
+    bench=lambda dt: ({"downscale_factor": 2}, Inputs((_normal((16, 16, 64, 64), dt),))),
+)
+
+
+def channel_shuffle_inputs(kw, dt, layout):
+    g = kw["groups"]
+    lead = {"batched": st.integers(1, 3), "empty": st.just(0)}[layout]
+    rest = st.lists(st.integers(0 if layout == "batched" else 1, 3), min_size=1, max_size=3).map(tuple)
+    return st.tuples(lead, st.integers(1, 3), rest).flatmap(
+        lambda t: float_arrays((t[0], g * t[1]) + t[2], dt)).map(lambda x: Inputs((x,)))
+
+
+CHANNEL_SHUFFLE = Entry(
+    name="ChannelShuffle", kwargs=st.fixed_dictionaries({"groups": st.integers(1, 4)}), inputs=channel_shuffle_inputs,
+    layouts=("batched", "empty"),
+    examples=(Example("special", "special", {"groups": 2}, _special_rearrange((1, 4, 2, 3))),
+              Example("groups-equal-channels", "edge", {"groups": 6}, _x(2, 6, 2)),
+              Example("integer-input", "edge", {"groups": 2}, _int_input((2, 4, 3)))),
+    invalid=(Invalid("channels-not-divisible", {"groups": 3}, _x(1, 8, 3, 3)),
+             Invalid("groups=0", {"groups": 0}, _x(1, 8, 3, 3)),
+             Invalid("2d-input", {"groups": 2}, _x(8, 3)),
+             Invalid("float-groups", {"groups": 2.0}, _x(1, 8, 3, 3))),
+    bench=lambda dt: ({"groups": 4}, Inputs((_normal((16, 64, 32, 32), dt),))),
+)
+
+ENTRIES = [UPSAMPLE, UPSAMPLING_NEAREST2D, UPSAMPLING_BILINEAR2D, PIXEL_SHUFFLE, PIXEL_UNSHUFFLE, CHANNEL_SHUFFLE]
