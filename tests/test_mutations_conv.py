@@ -1,0 +1,78 @@
+"""Injected bugs in the convolution family turn the suite red (see tests/test_mutations.py).
+
+Each mutation changes one line of a twin in a copy of impls/ and runs the checks
+for one class against the copy; the suite must fail in the check that should
+catch the bug. A missing target line fails loudly (update the mutation).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.suite_runner import ROOT, run_suite
+from tests.test_mutations import Mutation
+
+pytestmark = pytest.mark.slow
+
+MUTATIONS = [
+    # padding='same' with an even kernel: the odd element of the total padding on the low side.
+    Mutation("same-padding-extra-element-on-the-low-side", "functional/conv.py",
+             "return tuple((t // 2, t - t // 2) for t in totals)",
+             "return tuple((t - t // 2, t // 2) for t in totals)",
+             "Conv2d", ("properties/test_forward.py",),
+             "Conv2d forward disagrees with torch.nn.Conv2d"),
+    # Reflect padding that repeats the edge element (numpy's 'symmetric' instead of 'reflect').
+    Mutation("reflect-padding-repeats-the-edge", "functional/padding.py",
+             "return np.where(j < 0, -j, np.where(j >= n, 2 * (n - 1) - j, j))",
+             "return np.where(j < 0, -j - 1, np.where(j >= n, 2 * n - 1 - j, j))",
+             "ReflectionPad2d", ("properties/test_forward.py",),
+             "ReflectionPad2d forward disagrees with torch.nn.ReflectionPad2d"),
+    # A transposed convolution whose output size leaves output_padding out.
+    Mutation("conv-transpose-ignores-output-padding", "functional/conv.py",
+             "size = tuple((i - 1) * s - 2 * p + d * (k - 1) + o + 1",
+             "size = tuple((i - 1) * s - 2 * p + d * (k - 1) + 0 * o + 1",
+             "ConvTranspose2d", ("properties/test_forward.py",),
+             "ConvTranspose2d forward disagrees with torch.nn.ConvTranspose2d"),
+    # Linear interpolation that ignores align_corners (always the half-pixel convention).
+    Mutation("bilinear-ignores-align-corners", "functional/upsample.py",
+             "real = _source(_scale(n, out, align_corners, scale, ft), o, align_corners, False, ft)",
+             "real = _source(_scale(n, out, False, scale, ft), o, False, False, ft)",
+             "UpsamplingBilinear2d", ("properties/test_forward.py",),
+             "UpsamplingBilinear2d forward disagrees with torch.nn.UpsamplingBilinear2d"),
+    # Fold that overwrites overlapping blocks instead of summing them: the stride-1 (flat) path...
+    Mutation("fold-overwrites-overlaps-flat", "functional/conv.py",
+             "buf[:, :, off:off + self.L] += cols[:, :, k]",
+             "buf[:, :, off:off + self.L] = cols[:, :, k]",
+             "Fold", ("properties/test_forward.py",),
+             "Fold forward disagrees with torch.nn.Fold"),
+    # ... and the strided path.
+    Mutation("fold-overwrites-overlaps-strided", "functional/conv.py",
+             "res[lead + target] += cols[:, :, k]",
+             "res[lead + target] = cols[:, :, k]",
+             "Fold", ("properties/test_forward.py",),
+             "Fold forward disagrees with torch.nn.Fold"),
+]
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: m.id)
+def test_injected_bug_turns_the_suite_red(mutation, tmp_path):
+    package = tmp_path / "impls_mutant"
+    shutil.copytree(ROOT / "impls", package, ignore=shutil.ignore_patterns("__pycache__"))
+    target = package / mutation.path
+    source = target.read_text()
+    assert source.count(mutation.old) == 1, f"mutation {mutation.id}: target line not found exactly once in impls/{mutation.path}"
+    target.write_text(source.replace(mutation.old, mutation.new))
+    result = run_suite(*mutation.tests, "--impl", "impls_mutant", "--nn", mutation.cls, pythonpath=[tmp_path])
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, f"the suite did not fail on mutation {mutation.id}:\n{out[-3000:]}"
+    assert mutation.expect in out, f"mutation {mutation.id}: failure does not mention {mutation.expect!r}:\n{out[-3000:]}"
+
+
+def test_unmutated_copy_passes(tmp_path):
+    """Control: the same procedure without a change is green (so red above means the bug)."""
+    shutil.copytree(ROOT / "impls", tmp_path / "impls_mutant", ignore=shutil.ignore_patterns("__pycache__"))
+    tests = sorted({t for m in MUTATIONS for t in m.tests})
+    result = run_suite(*tests, "--impl", "impls_mutant", "--nn", ",".join(sorted({m.cls for m in MUTATIONS})), pythonpath=[tmp_path])
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
