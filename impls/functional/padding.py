@@ -18,10 +18,10 @@ aten/src/ATen/native/PadNd.cpp and the Reflection/ReplicationPad kernels):
   also fails (a memory-overlap error in ``copy_``) when a positive pad exceeds m,
   and reads uninitialised memory when m = 0 (the twin raises there too).
 
-Backward: constant mode is a crop/zero-extension of the cotangent; the other
-modes sum the cotangent over every output position that read an input element,
-per dim (``np.add.reduceat`` over the index map sorted stably, so each input
-element's terms are added in output order, as torch's serial backward kernels do).
+Each padded dim is a few slices (``_pieces``): the kept part, then each pad as a
+(possibly reversed) slice or a repeated edge element. Backward: constant mode is a
+crop/zero-extension of the cotangent; the other modes add each piece of the
+cotangent back onto the elements it was read from, one dim after the other.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import numpy as np
 from .._validate import check
 from ..autograd import Tensor, op
 
-__all__ = ["pad", "place", "scatter_add"]
+__all__ = ["pad", "place"]
 
 _MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -61,31 +61,64 @@ def place(x: np.ndarray, start, size, fill=0) -> np.ndarray:
     return out
 
 
-def _source_index(mode: str, n: int, lo: int, hi: int) -> np.ndarray:
-    """Input index read by each output position of one padded dim (reflect/replicate/circular)."""
-    j = np.arange(n + lo + hi) - lo
-    if mode == "reflect":
-        return np.where(j < 0, -j, np.where(j >= n, 2 * (n - 1) - j, j))
-    if mode == "replicate":
-        return np.clip(j, 0, n - 1)
-    first, m = max(-lo, 0), n - max(-lo, 0) - max(-hi, 0)  # circular: the cropped tensor, then wrap it
-    return first + (np.arange(n + lo + hi) - max(lo, 0)) % m
+def _pieces(mode: str, n: int, lo: int, hi: int) -> list:
+    """One padded dim as slices: [(output slice, source, kind)], kind 'copy' (source: a
+    slice of the input, possibly reversed) or 'edge' (source: one input index, repeated).
+    Together they cover every output position once, with the index maps of the module
+    docstring."""
+    size = n + lo + hi
+    if mode == "circular":  # the kept part [a, b), then the wrap of the kept part
+        a, b = max(-lo, 0), n - max(-hi, 0)
+        L, m = max(lo, 0), b - a
+        pieces = [(slice(L, L + m), slice(a, b), "copy")]
+        if lo > 0:
+            pieces.append((slice(0, lo), slice(b - lo, b), "copy"))
+        if hi > 0:
+            pieces.append((slice(L + m, size), slice(a, a + hi), "copy"))
+        return pieces
+    # reflect / replicate: output j reads t = j - lo; three zones, t < 0, 0 <= t < n, t >= n.
+    zones = [(0, min(lo, size)), (max(lo, 0), min(lo + n, size)), (max(lo + n, 0), size)]
+    pieces = []
+    for zone, (j0, j1) in enumerate(zones):
+        if j1 <= j0:
+            continue
+        if zone == 1:
+            pieces.append((slice(j0, j1), slice(j0 - lo, j1 - lo), "copy"))
+        elif mode == "replicate":
+            pieces.append((slice(j0, j1), 0 if zone == 0 else n - 1, "edge"))
+        else:  # reflect: index -t on the left, 2(n - 1) - t on the right, both decreasing in j
+            first = lo - j0 if zone == 0 else 2 * (n - 1) + lo - j0
+            stop = first - (j1 - j0)
+            pieces.append((slice(j0, j1), slice(first, stop if stop >= 0 else None, -1), "copy"))
+    return pieces
 
 
-def scatter_add(g: np.ndarray, index: np.ndarray, n: int, axis: int) -> np.ndarray:
-    """Adjoint of np.take(x, index, axis) for an x of size n along ``axis``."""
+def _along(axis: int, ndim: int, index) -> tuple:
+    return (slice(None),) * axis + (index,) + (slice(None),) * (ndim - axis - 1)
+
+
+def _pad_axis(x: np.ndarray, axis: int, pieces: list, size: int) -> np.ndarray:
+    shape = list(x.shape)
+    shape[axis] = size
+    out = np.empty(shape, x.dtype)
+    for target, source, kind in pieces:
+        src = slice(source, source + 1) if kind == "edge" else source
+        out[_along(axis, x.ndim, target)] = x[_along(axis, x.ndim, src)]
+    return out
+
+
+def _pad_axis_adjoint(g: np.ndarray, axis: int, pieces: list, n: int) -> np.ndarray:
+    """Each output position's cotangent added back onto the input element it read (into
+    zeros, as torch's backward kernels accumulate: 0 + (-0) = +0)."""
     shape = list(g.shape)
     shape[axis] = n
-    if g.size == 0:
-        return np.zeros(shape, g.dtype)
-    order = np.argsort(index, kind="stable")
-    sorted_index = index[order]
-    starts = np.flatnonzero(np.r_[True, sorted_index[1:] != sorted_index[:-1]])
-    sums = np.add.reduceat(np.take(g, order, axis=axis), starts, axis=axis)
     out = np.zeros(shape, g.dtype)
-    where = [slice(None)] * g.ndim
-    where[axis] = sorted_index[starts]
-    out[tuple(where)] += sums  # into zeros, as torch's kernels accumulate: 0 + (-0) = +0
+    for target, source, kind in pieces:
+        part = g[_along(axis, g.ndim, target)]
+        if kind == "edge":
+            out[_along(axis, g.ndim, slice(source, source + 1))] += part.sum(axis=axis, keepdims=True)
+        else:
+            out[_along(axis, g.ndim, source)] += part
     return out
 
 
@@ -156,17 +189,16 @@ def pad(x: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
         y = np.ascontiguousarray(place(x.data, start, sizes, fill))
         n = x.shape[x.ndim - D:] if D else ()
         return op(y, (x,), lambda g: (np.ascontiguousarray(place(g, tuple(-s for s in start), n)),))
-    if y_empty := any(s == 0 for s in sizes):
-        indices = [np.zeros(s, np.int64) for s in sizes]  # nothing is read (circular may have no valid map)
-    else:
-        indices = [_source_index(mode, n, lo, hi) for _, n, lo, hi in pairs]
+    if any(s == 0 for s in sizes):  # nothing is read (circular may have no valid map then)
+        return op(np.zeros(x.shape[:x.ndim - D] + sizes, x.dtype), (x,), lambda g: (np.zeros(x.shape, g.dtype),))
+    layout = [(dim, n, _pieces(mode, n, lo, hi), n + lo + hi) for dim, n, lo, hi in pairs]
     y = x.data
-    for dim, index in zip(dims, indices):
-        y = np.take(y, index, axis=dim)
+    for dim, _, pieces, size in layout:
+        y = _pad_axis(y, dim, pieces, size)
 
     def vjp(g):
-        for (dim, n, _, _), index in reversed(list(zip(pairs, indices))):
-            g = scatter_add(g, index, n, dim)
+        for dim, n, pieces, _ in reversed(layout):
+            g = _pad_axis_adjoint(g, dim, pieces, n)
         return (g,)
 
     return op(y, (x,), vjp)

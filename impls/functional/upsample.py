@@ -8,8 +8,8 @@ T = sum_j take(x, idx_j, axis) * w_j, which is exactly torch's nested evaluation
 (``Interpolate<n>::eval`` in aten/src/ATen/native/cpu/UpSampleKernel.cpp: the
 first spatial dim is the outermost sum, and every tap is multiplied, zero weights
 included, so an inf next to a zero-weight tap gives NaN as in torch). The
-backward scatters g * w_j back per dim (``np.add.reduceat`` over the taps sorted
-by index); no loop over elements.
+backward scatters g * w_j back per dim and tap (``np.add.reduceat`` over the runs
+of each tap's non-decreasing index); no loop over elements.
 
 Index and weight arithmetic follows ATen (UpSample.h, UpSampleKernel.cpp) in the
 input's precision ("opmath": float32 arithmetic for float32 inputs):
@@ -52,7 +52,6 @@ import numpy as np
 
 from .._validate import check
 from ..autograd import Tensor, op
-from .padding import scatter_add
 
 __all__ = ["interpolate"]
 
@@ -158,13 +157,29 @@ def _apply(x: np.ndarray, taps: list, axis: int) -> np.ndarray:
     return out
 
 
+def _scatter_monotone(g: np.ndarray, index: np.ndarray, n: int, axis: int, out: np.ndarray) -> None:
+    """out[..., k, ...] += sum of g[..., o, ...] over the o with index[o] == k, for a
+    non-decreasing ``index`` (every tap's is): one np.add.reduceat over its runs."""
+    if g.shape[axis] == 0:
+        return
+    starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
+    out[_along(axis, g.ndim, index[starts])] += np.add.reduceat(g, starts, axis=axis)
+
+
+def _along(axis: int, ndim: int, index) -> tuple:
+    return (slice(None),) * axis + (index,) + (slice(None),) * (ndim - axis - 1)
+
+
 def _apply_adjoint(g: np.ndarray, taps: list, n: int, axis: int) -> np.ndarray:
-    """Adjoint of _apply: every tap's g * w_j scattered (summed) back onto x's n positions."""
+    """Adjoint of _apply: each tap's g * w_j added back onto x's n positions, into zeros
+    (as torch's backward kernels accumulate: 0 + (-0) = +0)."""
+    shape = list(g.shape)
+    shape[axis] = n
+    out = np.zeros(shape, g.dtype)
     with np.errstate(invalid="ignore", over="ignore"):
-        parts = [g if w is None else g * _bcast(w, axis, g.ndim) for _, w in taps]
-    stacked = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=axis)
-    index = taps[0][0] if len(taps) == 1 else np.concatenate([idx for idx, _ in taps])
-    return scatter_add(stacked, index, n, axis)
+        for idx, w in taps:
+            _scatter_monotone(g if w is None else g * _bcast(w, axis, g.ndim), idx, n, axis, out)
+    return out
 
 
 def _resample(x: Tensor, sizes: tuple, scales: tuple, mode: str, align_corners: bool) -> Tensor:
