@@ -42,7 +42,12 @@ def _per_dim(value, D: int) -> tuple:
 
 
 def _channels(draw):
-    """(in_channels, out_channels, groups): groups of 1 to 3, depthwise (groups == in_channels) included."""
+    """(in_channels, out_channels, groups): groups of 1 to 3, depthwise (groups == in_channels)
+    included; sometimes 8 channels per group, where a stride-1 convolution takes the twin's
+    one-GEMM-per-tap path (impls.functional.conv.PER_TAP_MIN_CHANNELS) instead of im2col."""
+    if draw(st.integers(0, 4)) == 0:
+        g = draw(st.sampled_from([1, 2]))
+        return 8 * g, g * draw(st.integers(1, 2)), g
     g = draw(st.sampled_from([1, 1, 2, 3]))
     if g > 1 and draw(st.booleans()):  # depthwise, with a channel multiplier of 1 or 2
         return g, g * draw(st.integers(1, 2)), g
@@ -115,12 +120,12 @@ def conv_inputs(D: int):
     return inputs
 
 
-def _conv_special(D):
+def _conv_special(D, channels=2):
     """NaN, +-inf and -0.0 inside one input: NaN and inf must reach exactly the outputs (and
     weight gradients) whose windows hold them; inf meeting -inf, or inf times a zero padding
     tap, gives NaN. Windows without specials stay finite."""
     def make(dt):
-        x = _normal((1, 2) + (5,) * D, dt, seed=3)
+        x = _normal((1, channels) + (5,) * D, dt, seed=3)
         flat = x.reshape(-1)
         n = flat.size
         flat[[1, n // 3, n // 2 + 1]] = [NAN, INF, -0.0]
@@ -152,7 +157,11 @@ def conv_entry(D: int, bench) -> Entry:
             Example("kernel-equals-padded-input", "edge", {"in_channels": 1, "out_channels": 2, "kernel_size": 5, "padding": 1, "stride": 2},
                     x(2, 1, *(3,) * D)),
             Example("size-1-input", "edge", {"in_channels": 3, "out_channels": 2, "kernel_size": 1}, x(2, 3, *(1,) * D)),
+            Example("wide-dilated-same", "edge", {"in_channels": 16, "out_channels": 4, "kernel_size": 2, "dilation": 2, "groups": 2,
+                                                  "padding": "same"}, x(2, 16, *(4,) * D)),
             Example("special", "special", {"in_channels": 2, "out_channels": 2, "kernel_size": 2, "padding": 1}, _conv_special(D)),
+            Example("special-wide", "special", {"in_channels": 8, "out_channels": 2, "kernel_size": 2, "padding": 1},
+                    _conv_special(D, channels=8)),
             Example("special-replicate", "special", {"in_channels": 2, "out_channels": 1, "kernel_size": 3, "padding": 1,
                                                      "padding_mode": "replicate"}, _conv_special(D)),
         ),
