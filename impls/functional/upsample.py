@@ -182,20 +182,61 @@ def _apply_adjoint(g: np.ndarray, taps: list, n: int, axis: int) -> np.ndarray:
     return out
 
 
+#: Largest (output x input) size of one dim for which finite data goes through a dense
+#: weight matrix and one GEMM per dim (BLAS) instead of per-tap gathers and scatters. Only
+#: finite data: a zero weight times inf must give NaN where torch multiplies, and nowhere else.
+DENSE_MAX = 1 << 16
+
+
+def _dense(taps: list, n: int, out: int, dt) -> np.ndarray:
+    """The taps of one dim as an (out, n) matrix: A[o, idx_j(o)] += w_j(o)."""
+    A = np.zeros((out, n), dt)
+    for idx, w in taps:
+        np.add.at(A, (np.arange(out), idx), 1 if w is None else w)  # out * taps entries: tiny
+    return A
+
+
+def _matmul_axis(x: np.ndarray, A: np.ndarray, axis: int) -> np.ndarray:
+    """Contract ``axis`` of x (size A.shape[1]) with A: result[..., o, ...] = sum_j A[o, j] x[..., j, ...]."""
+    lead, trail = int(np.prod(x.shape[:axis])), int(np.prod(x.shape[axis + 1:]))
+    shape = x.shape[:axis] + (A.shape[0],) + x.shape[axis + 1:]
+    x = np.ascontiguousarray(x)
+    if trail == 1:
+        return (x.reshape(lead, A.shape[1]) @ A.T).reshape(shape)
+    return np.matmul(A, x.reshape(lead, A.shape[1], trail)).reshape(shape)
+
+
 def _resample(x: Tensor, sizes: tuple, scales: tuple, mode: str, align_corners: bool) -> Tensor:
+    """Finite data in dims of moderate size: one GEMM with a dense (out x n) weight matrix per
+    dim (the same products and sums as the taps, zeros aside; BLAS instead of gathers).
+    Otherwise, and for nearest forward (a plain gather), the taps themselves."""
     D = len(sizes)
     spatial = x.shape[2:]
     dt = x.dtype
     same = tuple(spatial) == tuple(sizes)
     fwd = [_taps(mode, n, out, s, align_corners, dt, False, D, same) for n, out, s in zip(spatial, sizes, scales)]
     y = x.data
+    gather = mode in ("nearest", "nearest-exact") or not np.isfinite(y).all()
     for d in reversed(range(D)):  # innermost dim first: the first spatial dim is the outer sum
-        y = _apply(y, fwd[d], 2 + d)
+        if not gather and spatial[d] * sizes[d] <= DENSE_MAX:
+            y = _matmul_axis(y, _dense(fwd[d], spatial[d], sizes[d], dt), 2 + d)
+        else:
+            y = _apply(y, fwd[d], 2 + d)
 
     def vjp(g):
         bwd = [_taps(mode, n, out, s, align_corners, dt, True, D, same) for n, out, s in zip(spatial, sizes, scales)]
+        dense = g.size > 0 and bool(np.isfinite(g).all())
         for d in range(D):
-            g = _apply_adjoint(g, bwd[d], spatial[d], 2 + d)
+            n, out = spatial[d], sizes[d]
+            (idx, w), r = bwd[d][0], out // n
+            if len(bwd[d]) == 1 and w is None and out == n * r and np.array_equal(idx, np.arange(out) // r):
+                # an integer nearest factor: each input element's r outputs are adjacent
+                g = g.reshape(g.shape[:2 + d] + (n, r) + g.shape[3 + d:]).sum(axis=3 + d)
+                g += 0  # torch accumulates into zeros: -0 becomes +0
+            elif dense and spatial[d] * sizes[d] <= DENSE_MAX:
+                g = _matmul_axis(g, _dense(bwd[d], spatial[d], sizes[d], dt).T, 2 + d)
+            else:
+                g = _apply_adjoint(g, bwd[d], spatial[d], 2 + d)
         return (g,)
 
     return op(np.ascontiguousarray(y), (x,), vjp)
