@@ -19,13 +19,16 @@ aten/src/ATen/native/PadNd.cpp and the Reflection/ReplicationPad kernels):
   and reads uninitialised memory when m = 0 (the twin raises there too).
 
 Each padded dim is a few slices (``_pieces``): the kept part, then each pad as a
-(possibly reversed) slice or a repeated edge element. Backward: constant mode is a
-crop/zero-extension of the cotangent; the other modes add each piece of the
-cotangent back onto the elements it was read from, one dim after the other.
+(possibly reversed) slice or a repeated edge element; one piece per dim makes one
+block of the output (interior, faces, edges, corners). Forward: one slice copy per
+block. Backward: constant mode is a crop/zero-extension of the cotangent; the other
+modes add each block of the cotangent back onto the elements it was read from
+(summed over the dims where it repeats an edge element).
 """
 
 from __future__ import annotations
 
+import itertools
 import numbers
 
 import numpy as np
@@ -91,35 +94,6 @@ def _pieces(mode: str, n: int, lo: int, hi: int) -> list:
             stop = first - (j1 - j0)
             pieces.append((slice(j0, j1), slice(first, stop if stop >= 0 else None, -1), "copy"))
     return pieces
-
-
-def _along(axis: int, ndim: int, index) -> tuple:
-    return (slice(None),) * axis + (index,) + (slice(None),) * (ndim - axis - 1)
-
-
-def _pad_axis(x: np.ndarray, axis: int, pieces: list, size: int) -> np.ndarray:
-    shape = list(x.shape)
-    shape[axis] = size
-    out = np.empty(shape, x.dtype)
-    for target, source, kind in pieces:
-        src = slice(source, source + 1) if kind == "edge" else source
-        out[_along(axis, x.ndim, target)] = x[_along(axis, x.ndim, src)]
-    return out
-
-
-def _pad_axis_adjoint(g: np.ndarray, axis: int, pieces: list, n: int) -> np.ndarray:
-    """Each output position's cotangent added back onto the input element it read (into
-    zeros, as torch's backward kernels accumulate: 0 + (-0) = +0)."""
-    shape = list(g.shape)
-    shape[axis] = n
-    out = np.zeros(shape, g.dtype)
-    for target, source, kind in pieces:
-        part = g[_along(axis, g.ndim, target)]
-        if kind == "edge":
-            out[_along(axis, g.ndim, slice(source, source + 1))] += part.sum(axis=axis, keepdims=True)
-        else:
-            out[_along(axis, g.ndim, source)] += part
-    return out
 
 
 def _check_pad(x: Tensor, pad: tuple, mode: str, value) -> None:
@@ -191,14 +165,24 @@ def pad(x: Tensor, pad, mode: str = "constant", value=None) -> Tensor:
         return op(y, (x,), lambda g: (np.ascontiguousarray(place(g, tuple(-s for s in start), n)),))
     if any(s == 0 for s in sizes):  # nothing is read (circular may have no valid map then)
         return op(np.zeros(x.shape[:x.ndim - D] + sizes, x.dtype), (x,), lambda g: (np.zeros(x.shape, g.dtype),))
-    layout = [(dim, n, _pieces(mode, n, lo, hi), n + lo + hi) for dim, n, lo, hi in pairs]
-    y = x.data
-    for dim, _, pieces, size in layout:
-        y = _pad_axis(y, dim, pieces, size)
+    # Every combination of one piece per padded dim is one block of the output: the kept
+    # interior, the faces, edges and corners (3^D blocks at most), each a slice copy.
+    lead = (slice(None),) * (x.ndim - D)
+    blocks = []
+    for combo in itertools.product(*[_pieces(mode, n, lo, hi) for _, n, lo, hi in pairs]):
+        target = lead + tuple(t for t, _, _ in combo)
+        source = lead + tuple(slice(s, s + 1) if kind == "edge" else s for _, s, kind in combo)
+        edges = tuple(x.ndim - D + i for i, (_, _, kind) in enumerate(combo) if kind == "edge")
+        blocks.append((target, source, edges))
+    y = np.empty(x.shape[:x.ndim - D] + sizes, x.dtype)
+    for target, source, _ in blocks:
+        y[target] = x.data[source]
 
     def vjp(g):
-        for dim, n, pieces, _ in reversed(layout):
-            g = _pad_axis_adjoint(g, dim, pieces, n)
-        return (g,)
+        grad = np.zeros(x.shape, g.dtype)  # torch accumulates into zeros: 0 + (-0) = +0
+        for target, source, edges in blocks:
+            part = g[target]
+            grad[source] += part.sum(axis=edges, keepdims=True) if edges else part
+        return (grad,)
 
     return op(y, (x,), vjp)
