@@ -196,17 +196,19 @@ class _Windows:
 
 # -- validation ---------------------------------------------------------------------------
 
-def _check_common(x, weight, bias, D: int, who: str, transposed: bool) -> bool:
-    """Input rank, dtypes, bias shape. Returns whether the input is batched."""
+def _prelude(x, weight, bias, stride, dilation, who: str) -> tuple:
+    """Checks shared by convolutions and transposed convolutions: the weight's and the input's
+    rank, dtypes. Returns (D, who, batched, stride, dilation) with stride/dilation as D-tuples."""
+    D = weight.ndim - 2
+    check(D >= 1, RuntimeError, f"{who}: weight should have at least three dimensions, got {list(weight.shape)}")
     check(isinstance(x, Tensor) and x.ndim in (D + 1, D + 2), RuntimeError,
           f"Expected {D + 1}D (unbatched) or {D + 2}D (batched) input to {who}, but got input of size: {list(x.shape)}")
     check(np.issubdtype(x.dtype, np.floating), RuntimeError,
           f"{who}: Input type ({x.dtype}) and weight type ({weight.dtype}) should be the same (a floating point input)")
     check(x.dtype == weight.dtype, RuntimeError, f"{who}: Input type ({x.dtype}) and weight type ({weight.dtype}) should be the same")
-    out_channels = weight.shape[1] if transposed else weight.shape[0]
-    if bias is not None:
-        check(bias.dtype == weight.dtype, RuntimeError, f"{who}: bias type ({bias.dtype}) and weight type ({weight.dtype}) should be the same")
-    return x.ndim == D + 2, out_channels
+    check(bias is None or bias.dtype == weight.dtype, RuntimeError,
+          f"{who}: bias type ({None if bias is None else bias.dtype}) and weight type ({weight.dtype}) should be the same")
+    return D, who, x.ndim == D + 2, expand_param(stride, D, "stride", who), expand_param(dilation, D, "dilation", who)
 
 
 def _check_params(stride, dilation, groups, who):
@@ -238,12 +240,7 @@ def convolution(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
     Backward (cols = unfold(xpad)): dW = sum_n g_n cols_n^T, db = sum of g over the
     batch and spatial dims, dx = crop(fold(W^T g)).
     """
-    D = weight.ndim - 2
-    who = who or f"conv{D}d"
-    check(D >= 1, RuntimeError, f"{who}: weight should have at least three dimensions, got {list(weight.shape)}")
-    batched, _ = _check_common(x, weight, bias, D, who, transposed=False)
-    stride = expand_param(stride, D, "stride", who)
-    dilation = expand_param(dilation, D, "dilation", who)
+    D, who, batched, stride, dilation = _prelude(x, weight, bias, stride, dilation, who or f"conv{weight.ndim - 2}d")
     kernel = tuple(weight.shape[2:])
     if isinstance(padding, str):
         check(padding in ("same", "valid"), ValueError, f"{who}: Invalid padding string {padding!r}, should be one of 'same', 'valid'")
@@ -373,12 +370,8 @@ def conv_transpose(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride
     Backward: the cotangent is zero-extended back to ``full``'s frame and unfolded
     (cols); dx = W cols (a convolution), dW = sum_n x_n cols_n^T, db = sum of g.
     """
-    D = weight.ndim - 2
-    who = who or f"conv_transpose{D}d"
-    check(D >= 1, RuntimeError, f"{who}: weight should have at least three dimensions, got {list(weight.shape)}")
-    batched, _ = _check_common(x, weight, bias, D, who, transposed=True)
-    stride = expand_param(stride, D, "stride", who)
-    dilation = expand_param(dilation, D, "dilation", who)
+    D, who, batched, stride, dilation = _prelude(x, weight, bias, stride, dilation,
+                                                 who or f"conv_transpose{weight.ndim - 2}d")
     pad = expand_param(padding, D, "padding", who)
     opad = expand_param(output_padding, D, "output_padding", who)
     check(all(p >= 0 for p in pad), RuntimeError, f"{who}: negative padding is not supported (padding={list(pad)})")
@@ -458,9 +451,6 @@ def unfold(x: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     check(x.ndim >= 3, IndexError, f"unfold: Dimension out of range (expected a 3D or 4D input, got {x.ndim}D)")
     check(x.ndim <= 4, RuntimeError, f"unfold: Expected 3D or 4D (batch mode) tensor with possibly 0 batch size, got {list(x.shape)}")
     check(np.issubdtype(x.dtype, np.floating), NotImplementedError, f"unfold (im2col) is not implemented for {x.dtype}")
-    kernel, dilation, padding, stride = (_fold_param(v, name, "unfold") for v, name in
-                                         ((kernel_size, "kernel_size"), (dilation, "dilation"), (padding, "padding"), (stride, "stride")))
-    _check_fold_params(kernel, dilation, padding, stride, "unfold")
     batched = x.ndim == 4
     xb = _batched(x, batched)
     N, C = xb.shape[:2]
@@ -468,13 +458,8 @@ def unfold(x: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     check(C > 0 and all(n > 0 for n in spatial), RuntimeError,
           f"unfold: Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero dimensions, "
           f"but got: {list(x.shape)}")
-    padded = tuple(n + 2 * p for n, p in zip(spatial, padding))
-    out = _out_sizes(padded, kernel, stride, dilation)
-    check(all(o >= 1 for o in out), RuntimeError,
-          f"Given input with spatial size {list(spatial)}, kernel_size={list(kernel)}, dilation={list(dilation)}, "
-          f"padding={list(padding)}, calculated shape of the array of sliding blocks as {list(out)}, but its "
-          f"components must be at least one.")
-    win = _Windows(padded, kernel, stride, dilation)
+    win, padding = _block_windows(spatial, kernel_size, dilation, padding, stride, "unfold")
+    out = win.out
     y = np.ascontiguousarray(win.from_grid(win.unfold(xb.data, padding).reshape(N, C * win.K, win.L))).reshape(N, C * win.K, int(np.prod(out)))
 
     def vjp(g):
@@ -494,29 +479,19 @@ def fold(x: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -
           f"fold: Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero dimensions, "
           f"but got: {list(x.shape)}")
     check(np.issubdtype(x.dtype, np.floating), NotImplementedError, f"fold (col2im) is not implemented for {x.dtype}")
-    size, kernel, dilation, padding, stride = (_fold_param(v, name, "fold") for v, name in
-                                               ((output_size, "output_size"), (kernel_size, "kernel_size"), (dilation, "dilation"),
-                                                (padding, "padding"), (stride, "stride")))
+    size = _fold_param(output_size, "output_size", "fold")
     check(all(s > 0 for s in size), RuntimeError, f"fold: output_size should be greater than zero, but got {list(size)}")
-    _check_fold_params(kernel, dilation, padding, stride, "fold")
+    win, padding = _block_windows(size, kernel_size, dilation, padding, stride, "fold")
     batched = x.ndim == 3
     xb = _batched(x, batched)
     N, CK, L = xb.shape
-    K = int(np.prod(kernel))
+    K, out = win.K, win.out
     check(CK % K == 0, RuntimeError,
           f"fold: Expected size of input's dimension 1 to be divisible by the product of kernel_size, but got "
-          f"input.size(1)={CK} and kernel_size={list(kernel)}")
-    padded = tuple(n + 2 * p for n, p in zip(size, padding))
-    out = _out_sizes(padded, kernel, stride, dilation)
-    check(all(o >= 1 for o in out), RuntimeError,
-          f"Given output_size={list(size)}, kernel_size={list(kernel)}, dilation={list(dilation)}, padding={list(padding)}, "
-          f"stride={list(stride)}, calculated shape of the array of sliding blocks as {list(out)}, but its components "
-          f"must be at least one.")
+          f"input.size(1)={CK} and kernel_size={list(win.kernel)}")
     check(L == int(np.prod(out)), RuntimeError,
-          f"Given output_size={list(size)}, kernel_size={list(kernel)}, dilation={list(dilation)}, padding={list(padding)}, "
-          f"stride={list(stride)}, expected size of input's dimension 2 to match the calculated number of sliding "
-          f"blocks {' * '.join(map(str, out))} = {int(np.prod(out))}, but got input.size(2)={L}.")
-    win = _Windows(padded, kernel, stride, dilation)
+          f"fold: Given output_size={list(size)}, expected size of input's dimension 2 to match the calculated number "
+          f"of sliding blocks {' * '.join(map(str, out))} = {int(np.prod(out))}, but got input.size(2)={L}.")
     cols = win.to_grid(xb.data.reshape((N, CK) + out)).reshape(N, CK // K, K, win.L)
     y = np.ascontiguousarray(place(win.fold(cols), tuple(-p for p in padding), size))
 
@@ -537,8 +512,19 @@ def _fold_param(value, name, who):
     return tuple(int(v) for v in value)
 
 
-def _check_fold_params(kernel, dilation, padding, stride, who):
+def _block_windows(spatial, kernel_size, dilation, padding, stride, who):
+    """Fold/unfold's arguments (each an int or a pair), checked as ATen's im2col/col2im shape
+    checks, and the windows over the padded ``spatial`` frame. Returns (windows, padding)."""
+    kernel, dilation, padding, stride = (_fold_param(v, name, who) for v, name in
+                                         ((kernel_size, "kernel_size"), (dilation, "dilation"), (padding, "padding"), (stride, "stride")))
     check(all(k > 0 for k in kernel), RuntimeError, f"{who}: kernel size should be greater than zero, but got kernel_size={list(kernel)}")
     check(all(d > 0 for d in dilation), RuntimeError, f"{who}: dilation should be greater than zero, but got dilation={list(dilation)}")
     check(all(p >= 0 for p in padding), RuntimeError, f"{who}: padding should be non-negative, but got padding={list(padding)}")
     check(all(s > 0 for s in stride), RuntimeError, f"{who}: stride should be greater than zero, but got stride={list(stride)}")
+    padded = tuple(n + 2 * p for n, p in zip(spatial, padding))
+    out = _out_sizes(padded, kernel, stride, dilation)
+    check(all(o >= 1 for o in out), RuntimeError,
+          f"{who}: Given spatial size {list(spatial)}, kernel_size={list(kernel)}, dilation={list(dilation)}, "
+          f"padding={list(padding)}, stride={list(stride)}, calculated shape of the array of sliding blocks as "
+          f"{list(out)}, but its components must be at least one.")
+    return _Windows(padded, kernel, stride, dilation), padding

@@ -54,19 +54,24 @@ def _channels(draw):
     return g * draw(st.integers(1, 2)), g * draw(st.integers(1, 2)), g
 
 
-def conv_kwargs(D: int):
-    big = 3 if D < 3 else 2  # 3-d stays small
+def _common_kwargs(draw, D: int) -> dict:
+    """Channels, kernel, and (each sometimes left out) groups, stride and dilation, shared by
+    convolutions and transposed convolutions. 3-d stays small."""
+    big = 3 if D < 3 else 2
+    cin, cout, g = _channels(draw)
+    kw = {"in_channels": cin, "out_channels": cout, "kernel_size": draw(_size(D, 1, big + 1))}
+    if g > 1 or draw(st.booleans()):
+        kw["groups"] = g
+    for name in ("stride", "dilation"):
+        if draw(st.booleans()):
+            kw[name] = draw(_size(D, 1, big))
+    return kw
 
+
+def conv_kwargs(D: int):
     @st.composite
     def draw(draw):
-        cin, cout, g = _channels(draw)
-        kw = {"in_channels": cin, "out_channels": cout, "kernel_size": draw(_size(D, 1, big + 1))}
-        if g > 1 or draw(st.booleans()):
-            kw["groups"] = g
-        if draw(st.booleans()):
-            kw["stride"] = draw(_size(D, 1, big))
-        if draw(st.booleans()):
-            kw["dilation"] = draw(_size(D, 1, big))
+        kw = _common_kwargs(draw, D)
         strided = any(s != 1 for s in _per_dim(kw.get("stride", 1), D))
         choices = [_size(D, 0, 2), st.just("valid")] + ([] if strided else [st.just("same")])
         if draw(st.booleans()):
@@ -208,18 +213,9 @@ CONV3D = conv_entry(3, lambda dt: ({"in_channels": 16, "out_channels": 16, "kern
 # -- transposed convolutions ------------------------------------------------------------------
 
 def conv_transpose_kwargs(D: int):
-    big = 3 if D < 3 else 2
-
     @st.composite
     def draw(draw):
-        cin, cout, g = _channels(draw)
-        kw = {"in_channels": cin, "out_channels": cout, "kernel_size": draw(_size(D, 1, big + 1))}
-        if g > 1 or draw(st.booleans()):
-            kw["groups"] = g
-        if draw(st.booleans()):
-            kw["stride"] = draw(_size(D, 1, big))
-        if draw(st.booleans()):
-            kw["dilation"] = draw(_size(D, 1, big))
+        kw = _common_kwargs(draw, D)
         if draw(st.booleans()):
             kw["padding"] = draw(_size(D, 0, 2))
         if draw(st.booleans()):  # up to its limit: below the stride or below the dilation
