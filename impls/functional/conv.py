@@ -40,11 +40,9 @@ import itertools
 import numbers
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .._validate import check
 from ..autograd import Tensor, op, reshape
-from .padding import overlap, place
 
 __all__ = ["convolution", "conv1d", "conv2d", "conv3d", "conv_transpose", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "unfold", "fold", "expand_param", "same_padding"]
@@ -87,55 +85,80 @@ class _Windows:
     """The kernel windows over a padded frame (N, C, *frame): ``kernel`` taps spaced
     ``dilation`` apart, at ``out`` positions ``stride`` apart.
 
-    ``unfold`` gives cols (N, C, K, L) with K = prod(kernel); ``fold`` is its
-    adjoint. Columns are indexed by a *grid* of L positions:
-
-    * stride 1 in every dim (the flat layout): the frame is flattened, and tap
-      offset i sits at a fixed flat offset ``sum_j i_j d_j st_j`` (st: the frame's
-      C-order strides). The grid is (out_1, frame_2, ..., frame_D): every later dim
-      at its full frame width, so each tap's columns are ONE contiguous run of the
-      flat frame. unfold is K contiguous copies, fold K contiguous ``+=``. Grid
-      points past ``out`` in dims 2..D are junk (computed, then dropped), and the
-      flat buffer has a zero tail so the last runs stay in bounds.
-    * otherwise: grid == out; unfold is one strided ``sliding_window_view`` copy,
-      fold one strided ``+=`` per tap.
+    Layout (the "phase" layout): each frame dim of size F is split by its stride s into
+    s phases of q = ceil(F / s) elements (frame position s*u + a is element u of phase
+    a); every phase image is flattened, with a zero tail. A tap at frame offset i*d
+    reads, for every output position o, frame position s*o + i*d, i.e. element
+    o + (i*d) // s of phase (i*d) % s: one phase and one fixed flat offset per tap. So
+    a tap's columns, over the *grid* (out_1, q_2, ..., q_D), are ONE contiguous run of
+    one flattened phase image: unfold is K contiguous copies, fold K contiguous
+    ``+=``, and a GEMM can read a tap's columns as a view. Grid points past ``out``
+    in dims 2..D are junk (computed, then dropped). With stride 1 there is one phase:
+    the frame itself, flattened. Only placing an input into the phases (and taking
+    a gradient out of them) is strided: one copy per phase (prod(stride) of them).
     """
 
     def __init__(self, frame, kernel, stride, dilation):
         self.frame, self.kernel, self.stride, self.dilation = tuple(frame), tuple(kernel), tuple(stride), tuple(dilation)
         self.out = _out_sizes(self.frame, kernel, stride, dilation)
         self.K = int(np.prod(kernel))
-        self.size = int(np.prod(self.frame))
-        self.flat = all(s == 1 for s in stride)
-        taps = list(itertools.product(*(range(k) for k in kernel)))
-        if self.flat:
-            st = [int(np.prod(self.frame[j + 1:])) for j in range(len(self.frame))]
-            self.offsets = [sum(i * d * s for i, d, s in zip(tap, dilation, st)) for tap in taps]
-            self.grid = (self.out[0],) + self.frame[1:]
-            self.L = int(np.prod(self.grid))
-            self.tail = max(0, max(self.offsets) + self.L - self.size)
-        else:
-            self.taps = taps
-            self.grid = self.out
-            self.L = int(np.prod(self.out))
+        self.q = tuple(-(-f // s) for f, s in zip(self.frame, self.stride))  # phase image size per dim
+        self.P = int(np.prod(self.stride))
+        self.size = int(np.prod(self.q))
+        st = [int(np.prod(self.q[j + 1:])) for j in range(len(self.q))]
+        self.phases, self.offsets = [], []
+        for tap in itertools.product(*(range(k) for k in kernel)):
+            pos = [i * d for i, d in zip(tap, dilation)]
+            self.phases.append(int(np.ravel_multi_index([p % s for p, s in zip(pos, stride)], stride)))
+            self.offsets.append(sum((p // s) * t for p, s, t in zip(pos, stride, st)))
+        self.grid = (self.out[0],) + self.q[1:]
+        self.L = int(np.prod(self.grid))
+        self.tail = max(0, max(self.offsets) + self.L - self.size)
+
+    def _phase_slices(self, start, n):
+        """For each phase: (its index, slices into the phase image, slices into an array x of
+        spatial size n placed at ``start`` in the frame, frame[f] = x[f - start]); empty
+        overlaps are skipped."""
+        for p, phase in enumerate(itertools.product(*(range(s) for s in self.stride))):
+            img, src = [], []
+            for a, s, q, st_, m in zip(phase, self.stride, self.q, start, n):
+                u0 = max(0, -(-(st_ - a) // s))  # first u with s*u + a >= start
+                u1 = min(q, -(-(st_ + m - a) // s))  # past the last u with s*u + a < start + n
+                if u1 <= u0:
+                    break
+                img.append(slice(u0, u1))
+                src.append(slice(s * u0 + a - st_, s * (u1 - 1) + a - st_ + 1, s))
+            else:
+                yield p, tuple(img), tuple(src)
+
+    def buffer(self, x: np.ndarray, start) -> np.ndarray:
+        """x (N, C, *S) placed at ``start`` in the zero frame (frame[f] = x[f - start]: a
+        positive start pads, a negative one crops), split into the phase images:
+        (N, C, P, size + tail). Tap k's columns are ``buf[:, :, phase_k, off_k:off_k + L]``."""
+        N, C = x.shape[:2]
+        buf = np.zeros((N, C, self.P, self.size + self.tail), x.dtype)
+        lead = (slice(None), slice(None))
+        for p, img, src in self._phase_slices(start, x.shape[2:]):
+            buf[:, :, p, :self.size].reshape((N, C) + self.q)[lead + img] = x[lead + src]
+        return buf
+
+    def extract(self, buf: np.ndarray, start, n) -> np.ndarray:
+        """Adjoint of ``buffer``: the (N, C, *n) array placed at ``start`` read back out of the
+        phase images (zero where it lies outside the frame)."""
+        N, C = buf.shape[:2]
+        x = np.zeros((N, C) + tuple(n), buf.dtype)
+        lead = (slice(None), slice(None))
+        for p, img, src in self._phase_slices(start, n):
+            x[lead + src] = buf[:, :, p, :self.size].reshape((N, C) + self.q)[lead + img]
+        return x
 
     def unfold(self, x: np.ndarray, start) -> np.ndarray:
-        """x (N, C, *S) placed at ``start`` in a zero frame (frame[j] = x[j - start]: a
-        positive start pads, a negative one crops) -> cols (N, C, K, L)."""
+        """Receptive fields of x placed at ``start`` in the frame -> cols (N, C, K, L)."""
         N, C = x.shape[:2]
-        if not self.flat:
-            xp = place(x, start, self.frame)
-            extent = tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation))
-            D = len(self.kernel)
-            win = sliding_window_view(xp, extent, axis=tuple(range(2, 2 + D)))
-            pick = (slice(None), slice(None)) + tuple(slice(0, (o - 1) * s + 1, s) for o, s in zip(self.out, self.stride)) \
-                + tuple(slice(None, None, d) for d in self.dilation)
-            perm = (0, 1) + tuple(range(2 + D, 2 + 2 * D)) + tuple(range(2, 2 + D))
-            return np.ascontiguousarray(win[pick].transpose(perm)).reshape(N, C, self.K, self.L)
         buf = self.buffer(x, start)
         cols = np.empty((N, C, self.K, self.L), x.dtype)
-        for k, off in enumerate(self.offsets):
-            cols[:, :, k] = buf[:, :, off:off + self.L]
+        for k in range(self.K):
+            cols[:, :, k] = buf[:, :, self.phases[k], self.offsets[k]:self.offsets[k] + self.L]
         # Junk grid points read real elements (of the next row); zero them, or an inf there
         # would turn the zero cotangent of a junk point into NaN in the weight gradient.
         grid = cols.reshape((N, C, self.K) + self.grid)
@@ -144,38 +167,24 @@ class _Windows:
                 grid[(slice(None),) * (3 + j) + (slice(self.out[j], None),)] = 0
         return cols
 
-    def buffer(self, x: np.ndarray, start) -> np.ndarray:
-        """Flat layout: x placed at ``start`` in the zero frame, flattened, with the zero tail:
-        (N, C, size + tail). Tap k's columns are ``buf[:, :, off_k:off_k + L]``."""
-        N, C = x.shape[:2]
-        buf = np.zeros((N, C, self.size + self.tail), x.dtype)
-        frame = buf[:, :, :self.size].reshape((N, C) + self.frame)
-        inside, source = overlap(start, x.shape[2:], self.frame)
-        frame[(slice(None), slice(None)) + inside] = x[(slice(None), slice(None)) + source]
-        return buf
-
     def tap(self, buf: np.ndarray, k: int, groups: int) -> np.ndarray:
-        """Tap k's columns of a flat buffer as (N, G, C/G, L): a view, no copy."""
+        """Tap k's columns of a phase buffer as (N, G, C/G, L): a view, no copy."""
         N, C = buf.shape[:2]
-        return buf[:, :, self.offsets[k]:self.offsets[k] + self.L].reshape(N, groups, C // groups, self.L)
+        return buf[:, :, self.phases[k], self.offsets[k]:self.offsets[k] + self.L].reshape(N, groups, C // groups, self.L)
 
-    def fold(self, cols: np.ndarray) -> np.ndarray:
-        """Adjoint of unfold (before padding): cols (N, C, K, L) -> (N, C, *frame); overlapping taps add.
-        In the flat layout, junk grid columns of ``cols`` must be zero (see ``to_grid``)."""
+    def accumulate(self, buf: np.ndarray, k: int, cols_k: np.ndarray) -> None:
+        """buf's tap-k columns += cols_k (N, C, L): one contiguous += per tap."""
+        buf[:, :, self.phases[k], self.offsets[k]:self.offsets[k] + self.L] += cols_k
+
+    def fold(self, cols: np.ndarray, start, n) -> np.ndarray:
+        """Adjoint of unfold: cols (N, C, K, L) summed onto the frame (overlapping taps add; junk
+        grid columns of ``cols`` must be zero, see ``to_grid``), then the (N, C, *n) array at
+        ``start`` read out of it."""
         N, C = cols.shape[:2]
-        if not self.flat:
-            res = np.zeros((N, C) + self.frame, dtype=cols.dtype)
-            cols = cols.reshape((N, C, self.K) + self.out)
-            lead = (slice(None), slice(None))
-            for k, tap in enumerate(self.taps):
-                target = tuple(slice(i * d, i * d + (o - 1) * s + 1, s)
-                               for i, d, o, s in zip(tap, self.dilation, self.out, self.stride))
-                res[lead + target] += cols[:, :, k]
-            return res
-        buf = np.zeros((N, C, self.size + self.tail), cols.dtype)
-        for k, off in enumerate(self.offsets):
-            buf[:, :, off:off + self.L] += cols[:, :, k]
-        return buf[:, :, :self.size].reshape((N, C) + self.frame)
+        buf = np.zeros((N, C, self.P, self.size + self.tail), cols.dtype)
+        for k in range(self.K):
+            self.accumulate(buf, k, cols[:, :, k])
+        return self.extract(buf, start, n)
 
     def to_grid(self, y: np.ndarray) -> np.ndarray:
         """(N, C, *out) -> (N, C, L) on the grid, zero at junk points."""
@@ -293,7 +302,7 @@ def _conv_core(x: Tensor, weight: Tensor, bias, stride, pads, dilation, groups, 
     # Per tap, junk grid columns read real input elements; the weight gradient multiplies them
     # by zero cotangents, which an inf would turn into NaN, so non-finite inputs take im2col
     # (whose junk columns are zeroed).
-    per_tap = win.flat and Cg >= PER_TAP_MIN_CHANNELS and np.isfinite(x.data).all()
+    per_tap = Cg >= PER_TAP_MIN_CHANNELS and np.isfinite(x.data).all()
     if per_tap:
         buf = win.buffer(x.data, start)
         w_taps = np.ascontiguousarray(np.moveaxis(weight.data.reshape(G, Cout_g, Cg, win.K), -1, 0))  # (K, G, Coutg, Cg)
@@ -312,14 +321,12 @@ def _conv_core(x: Tensor, weight: Tensor, bias, stride, pads, dilation, groups, 
         gx = gw = None
         if x.requires_grad:
             if per_tap:
-                frame = np.zeros_like(buf)
+                dbuf = np.zeros_like(buf)
                 for k in range(win.K):
-                    frame[:, :, win.offsets[k]:win.offsets[k] + win.L] += np.matmul(
-                        w_taps[k].transpose(0, 2, 1), g_grid).reshape(N, C, win.L)
-                frame = frame[:, :, :win.size].reshape((N, C) + win.frame)
+                    win.accumulate(dbuf, k, np.matmul(w_taps[k].transpose(0, 2, 1), g_grid).reshape(N, C, win.L))
+                gx = win.extract(dbuf, start, spatial)
             else:
-                frame = win.fold(np.matmul(w_g.transpose(0, 2, 1), g_grid).reshape(N, C, win.K, win.L))
-            gx = np.ascontiguousarray(place(frame, tuple(-s for s in start), spatial))
+                gx = win.fold(np.matmul(w_g.transpose(0, 2, 1), g_grid).reshape(N, C, win.K, win.L), start, spatial)
         if weight.requires_grad:
             if per_tap:
                 gw = np.stack([np.matmul(g_grid, win.tap(buf, k, G).transpose(0, 1, 3, 2)).sum(axis=0)
@@ -413,11 +420,10 @@ def _conv_transpose_core(x: Tensor, weight: Tensor, bias, stride, pad, dilation,
     # The windows of the adjoint convolution: its frame holds every tap of every input position.
     win = _Windows(tuple((i - 1) * s + d * (k - 1) + 1 for i, s, d, k in zip(spatial, stride, dilation, kernel)),
                    kernel, stride, dilation)
-    start = tuple(-p for p in pad)  # the output is the frame from p on (zero past its end)
     w_g = weight.data.reshape(G, C_in // G, Cout_g * win.K)
     x_grid = win.to_grid(x.data).reshape(N, G, C_in // G, win.L)
     cols = np.matmul(w_g.transpose(0, 2, 1), x_grid).reshape(N, C_out, win.K, win.L)
-    y = place(win.fold(cols), start, size)
+    y = win.fold(cols, pad, size)  # the output is the frame from p on (zero past its end)
     y = y + bias.data.reshape((1, C_out) + (1,) * len(size)) if bias is not None else np.ascontiguousarray(y)
 
     def vjp(g):
@@ -464,7 +470,7 @@ def unfold(x: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
 
     def vjp(g):
         cols = win.to_grid(g.reshape((N, C * win.K) + out)).reshape(N, C, win.K, win.L)
-        return (np.ascontiguousarray(place(win.fold(cols), tuple(-p for p in padding), spatial)),)
+        return (win.fold(cols, padding, spatial),)
 
     res = op(y, (xb,), vjp)
     return _unbatched(res, batched)
@@ -493,7 +499,7 @@ def fold(x: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -
           f"fold: Given output_size={list(size)}, expected size of input's dimension 2 to match the calculated number "
           f"of sliding blocks {' * '.join(map(str, out))} = {int(np.prod(out))}, but got input.size(2)={L}.")
     cols = win.to_grid(xb.data.reshape((N, CK) + out)).reshape(N, CK // K, K, win.L)
-    y = np.ascontiguousarray(place(win.fold(cols), tuple(-p for p in padding), size))
+    y = win.fold(cols, padding, size)
 
     def vjp(g):
         return (np.ascontiguousarray(win.from_grid(win.unfold(g, padding).reshape(N, CK, win.L))).reshape(N, CK, L),)
