@@ -5,7 +5,10 @@ One N-d code path serves 1-, 2- and 3-d: the spatial rank D is ``weight.ndim - 2
 Everything is built from one pair of adjoint kernels, ``_Windows.unfold`` (im2col:
 the receptive fields as cols of shape (N, C, K, L), K = prod(kernel)) and
 ``_Windows.fold`` (col2im: one ``+=`` per kernel tap; overlapping windows add).
-Neither loops over elements, the batch or output positions: only over the K taps.
+Neither loops over elements, the batch or output positions: only over the K taps
+(and the prod(stride) phases of the layout, see ``_Windows``). With 8 or more
+channels per group the convolution skips the cols altogether: one GEMM per tap
+on a view of the padded input (``PER_TAP_MIN_CHANNELS``).
 
 With cols viewed as (N, G, Cg*K, L) for G groups:
 
