@@ -23,32 +23,32 @@ MUTATIONS = [
              "return tuple((t // 2, t - t // 2) for t in totals)",
              "return tuple((t - t // 2, t // 2) for t in totals)",
              "Conv2d", ("properties/test_forward.py",),
-             "Conv2d forward disagrees with torch.nn.Conv2d"),
+             "Conv2d forward: the twin disagrees with torch.nn.Conv2d"),
     # Reflect padding that repeats the edge element (numpy's 'symmetric' instead of 'reflect').
     Mutation("reflect-padding-repeats-the-edge", "functional/padding.py",
              "first = lo - j0 if zone == 0 else 2 * (n - 1) + lo - j0",
              "first = lo - j0 - 1 if zone == 0 else 2 * n - 1 + lo - j0",
              "ReflectionPad2d", ("properties/test_forward.py",),
-             "ReflectionPad2d forward disagrees with torch.nn.ReflectionPad2d"),
+             "ReflectionPad2d forward: the twin disagrees with torch.nn.ReflectionPad2d"),
     # A transposed convolution whose output size leaves output_padding out.
     Mutation("conv-transpose-ignores-output-padding", "functional/conv.py",
              "size = tuple((i - 1) * s - 2 * p + d * (k - 1) + o + 1",
              "size = tuple((i - 1) * s - 2 * p + d * (k - 1) + 0 * o + 1",
              "ConvTranspose2d", ("properties/test_forward.py",),
-             "ConvTranspose2d forward disagrees with torch.nn.ConvTranspose2d"),
+             "ConvTranspose2d forward: the twin disagrees with torch.nn.ConvTranspose2d"),
     # Linear interpolation that ignores align_corners (always the half-pixel convention).
     Mutation("bilinear-ignores-align-corners", "functional/upsample.py",
              "real = _source(_scale(n, out, align_corners, scale, ft), o, align_corners, False, ft)",
              "real = _source(_scale(n, out, False, scale, ft), o, False, False, ft)",
              "UpsamplingBilinear2d", ("properties/test_forward.py",),
-             "UpsamplingBilinear2d forward disagrees with torch.nn.UpsamplingBilinear2d"),
+             "UpsamplingBilinear2d forward: the twin disagrees with torch.nn.UpsamplingBilinear2d"),
     # Fold that overwrites overlapping blocks instead of summing them (every tap's columns
     # are accumulated by _Windows.accumulate, for every stride).
     Mutation("fold-overwrites-overlaps", "functional/conv.py",
              "buf[:, :, self.phases[k], self.offsets[k]:self.offsets[k] + self.L] += cols_k",
              "buf[:, :, self.phases[k], self.offsets[k]:self.offsets[k] + self.L] = cols_k",
              "Fold", ("properties/test_forward.py",),
-             "Fold forward disagrees with torch.nn.Fold"),
+             "Fold forward: the twin disagrees with torch.nn.Fold"),
 ]
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..strategies import batch_dims, float_arrays
-from .entry import Entry, Example, Inputs, Invalid
+from nnparity.catalog import Entry, Example, Inputs, Invalid
 
 INF, NAN = math.inf, math.nan
 

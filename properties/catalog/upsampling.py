@@ -18,7 +18,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..strategies import batch_dims, float_arrays
-from .entry import Entry, Example, Inputs, Invalid
+from nnparity.catalog import Entry, Example, Inputs, Invalid
 
 INF, NAN = math.inf, math.nan
 _MODE_DIMS = {"nearest": (1, 2, 3), "nearest-exact": (1, 2, 3), "linear": (1,), "bilinear": (2,), "trilinear": (3,),
@@ -118,7 +118,7 @@ def _ramp_nearest(n, dt):
 
 
 _SPECIAL = tuple(
-    Example(f"special-{mode}-{label}", "special", {"mode": mode, **kw}, _special(D, kw))
+    Example(f"special-{mode}-{D}d-{label}", "special", {"mode": mode, **kw}, _special(D, kw))
     for mode, D in (("nearest", 1), ("nearest", 2), ("nearest-exact", 3), ("linear", 1), ("bilinear", 2), ("trilinear", 3),
                     ("bicubic", 2))
     for label, kw in (("x2", {"scale_factor": 2.0}),
