@@ -1,0 +1,699 @@
+"""Pooling: max, average, power-average (LP), adaptive, fractional max and max-unpooling.
+
+One code path per kind serves 1, 2 and 3 spatial dims (``nd``). The leading dims
+(N, C) or (C,) are flattened into *planes*; every function works on an array of
+shape ``(P, *spatial)`` and restores the leading dims at the end. Indices, as torch
+returns them, are flat positions within one plane (row-major over the spatial dims).
+
+Vectorisation: the forward loops over *kernel offsets* (``prod(kernel)``
+iterations), each a strided view (regular pooling) or one gather (adaptive and
+fractional pooling) over every output position at once; the backward is one
+strided ``+=`` per kernel offset (average pooling), one ``np.bincount`` over flat
+indices (max pooling) or a product of 0/1 window matrices (adaptive average).
+
+torch's conventions, from its CPU kernels (torch 2.13.0; ``aten/src/ATen/native/``
+``cpu/MaxPoolKernel.cpp``, ``cpu/AvgPoolKernel.cpp``, ``cpu/AdaptiveMaxPoolKernel.cpp``,
+``cpu/AdaptiveAvgPoolKernel.cpp``, ``FractionalMaxPool2d.cpp``, ``cpu/MaxUnpoolKernel.cpp``,
+``Pool.h``) and ``torch/nn/functional.py``:
+
+* **Output size** (``Pool.h: pooling_output_shape``):
+  ``o = floor((L + 2p - d(k-1) - 1 + (s-1 if ceil_mode)) / s) + 1``, and in ceil
+  mode a last window that would start in the right padding (``(o-1)s >= L + p``) is
+  dropped. ``o < 1`` is an error.
+* **Padding** must satisfy ``p <= k // 2`` (the *kernel*, not the dilated effective
+  kernel: torch 2.13 checks ``kW / 2 >= padW`` for 1-, 2- and 3-d max pooling).
+* **Max** (every max-type pool): the running maximum starts at -inf with the index
+  of the window's first in-bounds tap; a tap replaces it when ``v > max`` or
+  ``isnan(v)``. So ties keep the *first* tap (row-major), and with NaNs the *last*
+  NaN wins. A window with no in-bounds tap (possible with dilation, only in the
+  padding) gives -inf and the index of the first tap at or past the left edge, which
+  may lie outside the plane; its gradient is dropped here (torch writes it through
+  that index, out of the plane; see ``docs/findings/pooling.md``).
+* **Average**: the window is clipped to the padded extent ``[-p, L + p)`` for the
+  ``count_include_pad`` divisor and to ``[0, L)`` for the sum and the other divisor;
+  ``divisor_override`` replaces both. Sums run in the input dtype in row-major tap
+  order, as torch's, then ``sum / divisor``; an empty window gives 0.
+* **Adaptive**: output i pools ``[floor(i L / o), ceil((i + 1) L / o))``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .._validate import check
+from ..autograd import Tensor, op
+from ..autograd import sign as torch_sign
+
+__all__ = [
+    "pool_output_size", "max_pool", "avg_pool", "lp_pool", "adaptive_max_pool", "adaptive_avg_pool",
+    "fractional_intervals", "fractional_max_pool", "unpool_output_size", "max_unpool", "pow_scalar",
+]
+
+_SPATIAL = {1: "L", 2: "H x W", 3: "D x H x W"}
+
+
+# ----------------------------------------------------------------------------------
+# Argument parsing (torch's IntArrayRef rules: an int, or a list of 1 or nd ints)
+# ----------------------------------------------------------------------------------
+
+def _is_int(v) -> bool:
+    return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool)
+
+
+def int_tuple(value, nd: int, name: str, who: str, allow_empty: bool = False) -> tuple:
+    """``value`` as a tuple of ``nd`` ints: an int is repeated, a 1-element list is
+    broadcast (as ATen does). Non-ints raise TypeError (torch's argument parser),
+    a wrong length RuntimeError (ATen)."""
+    if _is_int(value):
+        return (int(value),) * nd
+    check(isinstance(value, (tuple, list)) and all(_is_int(v) for v in value), TypeError,
+          f"{who}: argument '{name}' must be an int or a tuple of ints, not {value!r}")
+    if allow_empty and len(value) == 0:
+        return ()
+    check(len(value) in (1, nd), RuntimeError,
+          f"{who}: {name} must either be a single int, or a tuple of {nd} ints, got {tuple(value)}")
+    return tuple(int(v) for v in value) * (nd if len(value) == 1 else 1)
+
+
+def pool_output_size(size: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    """Pool.h ``pooling_output_shape``: floor (or ceil) of the window count; in ceil mode
+    a last window starting in the right padding is dropped."""
+    o = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (o - 1) * s >= size + p:
+        o -= 1
+    return o
+
+
+def _planes(x: Tensor, nd: int):
+    """(P, *spatial) view of the input, and the leading shape to restore."""
+    lead = x.shape[:-nd]
+    P = int(np.prod(lead, dtype=np.int64))
+    return np.ascontiguousarray(x.data).reshape((P,) + x.shape[-nd:]), lead
+
+
+def _check_float(x: Tensor, who: str) -> None:
+    check(np.issubdtype(x.dtype, np.floating), RuntimeError, f"{who}: expected a floating point input, got {x.dtype}")
+
+
+def _check_dims(x: Tensor, nd: int, who: str, kind: type = RuntimeError, allow_empty_channels: bool = False) -> None:
+    """Batched (N, C, *S) or unbatched (C, *S); every non-batch dim must be non-empty
+    (unbatched C may be 0 where ``allow_empty_channels``)."""
+    check(x.ndim in (nd + 1, nd + 2), kind,
+          f"{who}: expected a {nd + 1}D (unbatched) or {nd + 2}D (batched) input, got shape {x.shape}")
+    first = x.ndim - nd - (0 if allow_empty_channels and x.ndim == nd + 1 else 1)
+    check(all(n > 0 for n in x.shape[first:]), RuntimeError,
+          f"{who}: expected non-empty non-batch dimensions (only the batch may be 0), got shape {x.shape}")
+
+
+# ----------------------------------------------------------------------------------
+# Regular windows: kernel k, stride s, padding p, dilation d per spatial axis
+# ----------------------------------------------------------------------------------
+
+class _Windows:
+    """Window geometry of regular pooling along each spatial axis.
+
+    ``start[a]``: first tap of every output position (may be negative: padding).
+    ``pad_lo/pad_hi``: the padding needed so that every tap of every window is an
+    index of the padded array (ceil mode can reach past the right padding).
+    """
+
+    def __init__(self, sizes, k, s, p, d, ceil_mode, who):
+        self.sizes, self.k, self.s, self.p, self.d = tuple(sizes), k, s, p, d
+        self.out = tuple(pool_output_size(L, *a, ceil_mode) for L, *a in zip(sizes, k, s, p, d))
+        check(all(o >= 1 for o in self.out), RuntimeError,
+              f"{who}: given input size {_SPATIAL[len(sizes)]} = {tuple(sizes)}, the calculated output size "
+              f"{self.out} is too small (kernel_size={k}, stride={s}, padding={p}, dilation={d})")
+        self.start = [np.arange(o) * s_ - p_ for o, s_, p_ in zip(self.out, s, p)]
+        eff = [(k_ - 1) * d_ + 1 for k_, d_ in zip(k, d)]
+        self.pad_lo = tuple(p)
+        self.pad_hi = tuple(max(0, (o - 1) * s_ + e - p_ - L) for o, s_, e, p_, L in zip(self.out, s, eff, p, sizes))
+
+    def padded(self, xd: np.ndarray, fill) -> np.ndarray:
+        if not any(self.pad_lo) and not any(self.pad_hi):
+            return xd
+        shape = (xd.shape[0],) + tuple(L + lo + hi for L, lo, hi in zip(self.sizes, self.pad_lo, self.pad_hi))
+        out = np.full(shape, fill, dtype=xd.dtype)
+        out[self.interior] = xd
+        return out
+
+    @property
+    def interior(self):
+        return (slice(None),) + tuple(slice(lo, lo + L) for lo, L in zip(self.pad_lo, self.sizes))
+
+    def offsets(self):
+        return np.ndindex(*self.k)
+
+    def tap(self, j) -> tuple:
+        """Index of tap ``j`` (a kernel offset) of every window in the padded array."""
+        return (slice(None),) + tuple(slice(ja * da, ja * da + (o - 1) * sa + 1, sa)
+                                      for ja, da, o, sa in zip(j, self.d, self.out, self.s))
+
+    def broadcast(self, per_axis) -> list:
+        """Per-axis 1-D arrays, shaped to broadcast against (P, *out)."""
+        nd = len(per_axis)
+        return [a.reshape((1,) + tuple(-1 if i == ax else 1 for i in range(nd))) for ax, a in enumerate(per_axis)]
+
+    def first_valid(self):
+        """torch's initial tap per axis (``while (i0 < 0) i0 += d``) and whether the
+        window holds any in-bounds tap."""
+        first, nonempty = [], []
+        for st, d, k, L in zip(self.start, self.d, self.k, self.sizes):
+            f = st + np.maximum(0, -(st // d)) * d  # st + ceil(max(0, -st) / d) * d
+            first.append(f)
+            nonempty.append(f < np.minimum(st + (k - 1) * d + 1, L))
+        return first, nonempty
+
+
+def _all(masks):
+    """Logical and of masks of different (broadcastable) shapes."""
+    out = masks[0]
+    for m in masks[1:]:
+        out = out & m
+    return out
+
+
+def _plane_strides(sizes) -> list:
+    return [int(np.prod(sizes[a + 1:], dtype=np.int64)) for a in range(len(sizes))]
+
+
+def _flat(positions, sizes):
+    """Flat in-plane index from per-axis positions (broadcasting)."""
+    out = 0
+    for pos, stride in zip(positions, _plane_strides(sizes)):
+        out = out + pos * stride
+    return out
+
+
+def _max_step(best, arg, v, j, nan_aware: bool) -> None:
+    """torch's update ``if (v > max || isnan(v)) { max = v; index = j; }``, in place."""
+    m = v > best
+    if nan_aware:
+        m |= np.isnan(v)
+    np.copyto(best, v, where=m)
+    np.copyto(arg, j, where=m)
+
+
+def _max_backward(g, flat, planes: int, plane_size: int, keep=None) -> np.ndarray:
+    """Scatter-add g into flat in-plane indices (``grad_input[plane][index] += g``)."""
+    rows = (np.arange(planes, dtype=np.int64) * plane_size).reshape((-1,) + (1,) * (g.ndim - 1))
+    where = flat + rows
+    weights = g.astype(np.float64)
+    if keep is not None:
+        keep = np.broadcast_to(keep, g.shape)
+        where, weights = np.where(keep, where, 0), np.where(keep, weights, 0.0)
+    acc = np.bincount(np.broadcast_to(where, g.shape).ravel(), weights=weights.ravel(), minlength=planes * plane_size)
+    return acc.astype(g.dtype, copy=False)
+
+
+def _check_window_args(k, s, p, d, who) -> None:
+    check(all(v > 0 for v in k), RuntimeError, f"{who}: kernel size should be greater than zero, but got {k}")
+    check(all(v > 0 for v in s), RuntimeError, f"{who}: stride should be greater than zero, but got {s}")
+    check(all(v > 0 for v in d), RuntimeError, f"{who}: dilation should be greater than zero, but got {d}")
+    check(all(v >= 0 for v in p), RuntimeError, f"{who}: pad must be non-negative, but got {p}")
+    check(all(pv <= kv // 2 for pv, kv in zip(p, k)), RuntimeError,
+          f"{who}: pad should be at most half of kernel size, but got padding={p} and kernel_size={k}")
+
+
+def _window_args(nd, kernel_size, stride, padding, dilation, who):
+    k = int_tuple(kernel_size, nd, "kernel_size", who)
+    s = int_tuple(stride, nd, "stride", who, allow_empty=True) if stride is not None else ()
+    s = s or k
+    p = int_tuple(padding, nd, "padding", who)
+    d = int_tuple(dilation, nd, "dilation", who)
+    return k, s, p, d
+
+
+# ----------------------------------------------------------------------------------
+# Max pooling
+# ----------------------------------------------------------------------------------
+
+def max_pool(x: Tensor, nd: int, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+             return_indices=False, who="max_pool"):
+    """y[c, o] = max over the taps ``o*s - p + j*d`` (j < k) of x[c] that lie in the
+    input, per spatial axis; the padding never wins (it is -inf).
+
+    Ties keep the first tap in row-major order; any NaN wins, the last NaN among
+    several. Returns ``y`` or ``(y, indices)`` with flat in-plane indices (int64).
+    Backward: ``grad_input[c][indices[c, o]] += g[c, o]``.
+    """
+    k, s, p, d = _window_args(nd, kernel_size, stride, padding, dilation, who)
+    _check_dims(x, nd, who)
+    _check_window_args(k, s, p, d, who)
+    xd, lead = _planes(x, nd)
+    w = _Windows(xd.shape[1:], k, s, p, d, ceil_mode, who)
+    floating = np.issubdtype(xd.dtype, np.floating)
+    fill = -np.inf if floating else np.iinfo(xd.dtype).min
+    xp = w.padded(xd, fill)
+    first, nonempty = w.first_valid()
+    # arg: the winning kernel offset (raveled), starting at the window's first in-bounds tap.
+    first_j = [np.minimum((f - st) // dd, kk - 1) for f, st, dd, kk in zip(first, w.start, d, k)]
+    arg = np.broadcast_to(np.ravel_multi_index(np.meshgrid(*first_j, indexing="ij"), k),
+                          (xd.shape[0],) + w.out).astype(np.int64)
+    best = np.full((xd.shape[0],) + w.out, fill, dtype=xd.dtype)
+    nan_aware = floating and bool(np.isnan(xd).any())
+    for n, j in enumerate(w.offsets()):
+        _max_step(best, arg, xp[w.tap(j)], n, nan_aware)
+    # Flat in-plane index of the winning tap; windows with no in-bounds tap keep torch's
+    # initial index (the first tap at or past the left edge, possibly outside the plane).
+    taps = np.unravel_index(arg, k)
+    bstart = w.broadcast(w.start)
+    flat = _flat([st + ja * dd for st, ja, dd in zip(bstart, taps, d)], w.sizes)
+    keep = _all(w.broadcast(nonempty)) if not all(ne.all() for ne in nonempty) else None
+    if keep is not None:
+        flat = np.where(keep, flat, _flat(w.broadcast(first), w.sizes))
+    out_shape = lead + w.out
+    plane = int(np.prod(w.sizes, dtype=np.int64))
+
+    def vjp(g):
+        gi = _max_backward(g.reshape(best.shape), flat, best.shape[0], plane, keep)
+        return (gi.reshape(x.shape),)
+
+    y = op(best.reshape(out_shape), (x,), vjp)
+    return (y, Tensor(flat.reshape(out_shape))) if return_indices else y
+
+
+# ----------------------------------------------------------------------------------
+# Average pooling
+# ----------------------------------------------------------------------------------
+
+def _avg_divisor(w: _Windows, count_include_pad: bool, divisor_override):
+    """Per-window divisor from the clipped bounds (AvgPoolKernel.cpp), and the mask of
+    windows with an in-bounds tap."""
+    full, inside = [], []
+    for st, k, p, L in zip(w.start, w.k, w.p, w.sizes):
+        end = np.minimum(st + k, L + p)
+        full.append(end - st)
+        inside.append(np.minimum(end, L) - np.maximum(st, 0))
+    nonempty = _all([n > 0 for n in w.broadcast(inside)])
+    if divisor_override is not None:
+        return np.asarray(divisor_override, dtype=np.int64), nonempty
+    counts = w.broadcast(full if count_include_pad else inside)
+    divisor = counts[0]
+    for c in counts[1:]:
+        divisor = divisor * c
+    return divisor, nonempty
+
+
+def _avg_forward(xd: np.ndarray, w: _Windows, count_include_pad, divisor_override):
+    """Average pooling of planes ``xd``: the pooled array and its backward ``g -> dxd``."""
+    dt = xd.dtype
+    xp = w.padded(xd, 0)
+    acc = np.zeros((xd.shape[0],) + w.out, dtype=dt)
+    for j in w.offsets():  # torch's order: row-major over the taps, accumulated in the input dtype
+        acc += xp[w.tap(j)]
+    divisor, nonempty = _avg_divisor(w, count_include_pad, divisor_override)
+    divisor = divisor.astype(dt)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        acc /= divisor
+        acc += 0  # torch adds the quotient to a zeroed output: -0.0 becomes +0.0
+    if not nonempty.all():
+        acc = np.where(nonempty, acc, np.zeros((), dt))
+
+    def backward(g):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gd = np.where(nonempty, g / divisor, np.zeros((), dt))
+        gp = np.zeros(xp.shape, dtype=dt)
+        for j in w.offsets():  # one strided += per kernel offset (a tap's windows are distinct)
+            gp[w.tap(j)] += gd
+        return gp[w.interior]
+
+    return acc, backward
+
+
+def _avg_checks(x, nd, kernel_size, stride, padding, ceil_mode, divisor_override, who, min_input=False):
+    k, s, p, _ = _window_args(nd, kernel_size, stride, padding, 1, who)
+    check(divisor_override is None or divisor_override != 0, RuntimeError, f"{who}: divisor must be not zero")
+    _check_dims(x, nd, who)
+    _check_window_args(k, s, p, (1,) * nd, who)
+    if min_input:  # avg_pool3d checks the input against the kernel before padding (Pool.h pool3d_shape_check)
+        check(all(L >= kk for L, kk in zip(x.shape[-nd:], k)), RuntimeError,
+              f"{who}: input image {x.shape[-nd:]} smaller than kernel size {k}")
+    xd, lead = _planes(x, nd)
+    return xd, lead, _Windows(xd.shape[1:], k, s, p, (1,) * nd, ceil_mode, who)
+
+
+def avg_pool(x: Tensor, nd: int, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+             divisor_override=None, who="avg_pool"):
+    """y[c, o] = (sum of x[c] over the window's in-bounds taps) / divisor, with
+    divisor = ``divisor_override``, else the window clipped to ``[-p, L + p)``
+    (count_include_pad) or to ``[0, L)`` (not), per axis, multiplied.
+
+    Backward: each in-bounds tap of window o receives ``g[o] / divisor[o]``.
+    ``nd == 3`` also requires the input to be at least the kernel (torch's
+    avg_pool3d check, even with padding).
+    """
+    _check_float(x, who)
+    xd, lead, w = _avg_checks(x, nd, kernel_size, stride, padding, ceil_mode, divisor_override, who, min_input=nd == 3)
+    y, backward = _avg_forward(xd, w, count_include_pad, divisor_override)
+    return op(y.reshape(lead + w.out), (x,), lambda g: (backward(g.reshape(y.shape)).reshape(x.shape),))
+
+
+# ----------------------------------------------------------------------------------
+# Power-average (LP) pooling
+# ----------------------------------------------------------------------------------
+
+def pow_scalar(a: np.ndarray, e: float) -> np.ndarray:
+    """``a ** e`` as torch's ``pow(Tensor, Scalar)`` CPU kernel computes it: x*x for 2,
+    x*x*x for 3, sqrt for 0.5, 1/sqrt for -0.5, 1/x for -1, 1/(x*x) for -2 (these fix
+    the signs and NaNs at -0.0 and -inf), else ``pow`` with the exponent in a's dtype."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if e == 2:
+            return a * a
+        if e == 3:
+            return a * a * a
+        if e == 0.5:
+            return np.sqrt(a)
+        if e == -0.5:
+            return 1 / np.sqrt(a)
+        if e == -1:
+            return 1 / a
+        if e == -2:
+            return 1 / (a * a)
+        return np.power(a, a.dtype.type(e))
+
+
+def lp_pool(x: Tensor, nd: int, norm_type: float, kernel_size, stride=None, ceil_mode=False, who="lp_pool"):
+    """torch.nn.functional.lp_pool{1,2,3}d, step by step:
+
+        t = avg_pool(x ** p, kernel, stride, padding=0, ceil_mode)   (count_include_pad)
+        y = (sign(t) * relu(|t|) * prod(kernel)) ** (1 / p)
+
+    So the sum is of x ** p (not |x| ** p): negative inputs with odd p give negative
+    sums, and y is NaN where the sum is negative and 1/p is fractional. A ceil-mode
+    partial window is averaged over its in-bounds taps and then multiplied by the full
+    kernel size. p = +inf is max_pool(|x|), p = -inf is -max_pool(-|x|).
+
+    Backward (torch's autograd of the same steps): with z = prod(kernel) * t',
+    dz = g * (1/p) z^(1/p - 1); dt = prod(kernel) dz where t != 0 and not NaN, else 0;
+    dx = avg_pool_backward(dt) * p x^(p - 1).
+    """
+    p = float(norm_type)
+    if p in (math.inf, -math.inf):
+        from ..autograd import abs_, neg
+
+        a = abs_(x)
+        if p > 0:
+            return max_pool(a, nd, kernel_size, stride, 0, 1, ceil_mode, who=who)
+        return neg(max_pool(neg(a), nd, kernel_size, stride, 0, 1, ceil_mode, who=who))
+    inv_p = 1.0 / p  # ZeroDivisionError for p = 0, as torch
+    if nd == 1:
+        check(_is_int(kernel_size), TypeError,
+              f"{who}: mul(): argument 'other' must be a number; torch multiplies by kernel_size={kernel_size!r} itself")
+        ksize = int(kernel_size)
+    else:
+        if isinstance(kernel_size, (tuple, list)):
+            check(len(kernel_size) == nd, ValueError,
+                  f"{who}: too many values to unpack (expected {nd})" if len(kernel_size) > nd
+                  else f"{who}: not enough values to unpack (expected {nd}, got {len(kernel_size)})")
+        ksize = int(np.prod(int_tuple(kernel_size, nd, "kernel_size", who)))
+    _check_float(x, who)
+    xd, lead, w = _avg_checks(x, nd, kernel_size, stride, 0, ceil_mode, None, who, min_input=nd == 3)
+    dt = xd.dtype
+    xpow = pow_scalar(xd, p)
+    t, avg_backward = _avg_forward(xpow, w, True, None)
+    with np.errstate(invalid="ignore", over="ignore"):
+        z = torch_sign(t) * np.maximum(np.abs(t), 0) * dt.type(ksize)  # maximum keeps NaN, as relu
+    y = pow_scalar(z, inv_p)
+
+    def vjp(g):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            dz = g.reshape(z.shape) * (dt.type(inv_p) * pow_scalar(z, inv_p - 1))
+            # through sign(t) * relu(|t|) as torch's autograd: sign's gradient is 0; relu's
+            # backward zeroes where relu(|t|) <= 0 (so a NaN passes), then abs's multiplies by sign(t)
+            s_t = torch_sign(t)
+            dt_ = np.where(np.abs(t) <= 0, np.zeros((), dt), dz * dt.type(ksize) * s_t) * s_t
+            dx = avg_backward(dt_) * (dt.type(p) * pow_scalar(xd, p - 1))
+        return (dx.reshape(x.shape),)
+
+    return op(y.reshape(lead + w.out), (x,), vjp)
+
+
+# ----------------------------------------------------------------------------------
+# Adaptive pooling: output i pools [floor(i L / o), ceil((i + 1) L / o))
+# ----------------------------------------------------------------------------------
+
+def adaptive_bounds(L: int, o: int):
+    """AdaptivePooling.h start_index / end_index."""
+    i = np.arange(o, dtype=np.int64)
+    return (i * L) // o, ((i + 1) * L + o - 1) // o
+
+
+def _adaptive_taps(sizes, out):
+    """For every kernel offset j (per axis up to the longest window): the per-axis
+    positions ``start + j`` (clipped) and whether they are inside the window."""
+    bounds = [adaptive_bounds(L, o) for L, o in zip(sizes, out)]
+    kmax = [int((e - s).max()) if o else 0 for (s, e), o in zip(bounds, out)]
+    nd = len(sizes)
+
+    def shaped(a, ax):
+        return a.reshape((1,) + tuple(-1 if i == ax else 1 for i in range(nd)))
+
+    for j in np.ndindex(*kmax):
+        pos = [np.minimum(s + ja, e - 1) for (s, e), ja in zip(bounds, j)]
+        valid = [s + ja < e for (s, e), ja in zip(bounds, j)]
+        yield j, [shaped(p, ax) for ax, p in enumerate(pos)], _all([shaped(v, ax) for ax, v in enumerate(valid)])
+
+
+def adaptive_max_pool(x: Tensor, nd: int, output_size, return_indices=False, who="adaptive_max_pool"):
+    """y[c, o] = max of x[c] over the adaptive window of o (first max on ties, the last
+    NaN if any). Returns ``y`` or ``(y, indices)`` (flat in-plane int64).
+    Backward: ``grad_input[c][indices[c, o]] += g[c, o]``."""
+    xd, lead, out = _adaptive_setup(x, nd, output_size, who, max_kind=True)
+    P, sizes = xd.shape[0], xd.shape[1:]
+    xf = xd.reshape(P, int(np.prod(sizes, dtype=np.int64)))
+    rows = np.arange(P).reshape((P,) + (1,) * nd)
+    best = np.full((P,) + out, -np.inf, dtype=xd.dtype)
+    flat = np.zeros((P,) + out, dtype=np.int64)
+    nan_aware = bool(np.isnan(xd).any())
+    for n, (j, pos, valid) in enumerate(_adaptive_taps(sizes, out)):
+        f = _flat(pos, sizes)
+        if n == 0:
+            flat[...] = f  # the window's first tap: torch's initial index
+        v = xf[rows, f]
+        if not valid.all():
+            v = np.where(valid, v, -np.inf)
+        _max_step(best, flat, v, np.broadcast_to(f, flat.shape), nan_aware)
+    plane = int(np.prod(sizes, dtype=np.int64))
+
+    def vjp(g):
+        return (_max_backward(g.reshape(best.shape), flat, P, plane).reshape(x.shape),)
+
+    y = op(best.reshape(lead + out), (x,), vjp)
+    return (y, Tensor(flat.reshape(lead + out))) if return_indices else y
+
+
+def _window_matrix(L: int, o: int, dt) -> np.ndarray:
+    """(o, L) 0/1 matrix: row i marks the adaptive window of output i."""
+    s, e = adaptive_bounds(L, o)
+    pos = np.arange(L)
+    return ((pos >= s[:, None]) & (pos < e[:, None])).astype(dt)
+
+
+def adaptive_avg_pool(x: Tensor, nd: int, output_size, who="adaptive_avg_pool"):
+    """y[c, o] = (sum of x[c] over the adaptive window) / k_1 / k_2 ..., summed in the
+    input dtype in row-major order and divided once per axis, as torch's kernel.
+
+    Backward: every tap of window o receives ``g[o] / k_1 / k_2 ...``, accumulated with
+    the 0/1 window matrices (one contraction per axis)."""
+    xd, lead, out = _adaptive_setup(x, nd, output_size, who, max_kind=False)
+    P, sizes, dt = xd.shape[0], xd.shape[1:], xd.dtype
+    xf = xd.reshape(P, int(np.prod(sizes, dtype=np.int64)))
+    rows = np.arange(P).reshape((P,) + (1,) * nd)
+    acc = np.zeros((P,) + out, dtype=dt)
+    for j, pos, valid in _adaptive_taps(sizes, out):
+        v = xf[rows, _flat(pos, sizes)]
+        acc += v if valid.all() else np.where(valid, v, np.zeros((), dt))
+    lengths = []
+    for ax, (L, o) in enumerate(zip(sizes, out)):
+        s, e = adaptive_bounds(L, o)
+        lengths.append((e - s).astype(dt).reshape((1,) + tuple(-1 if i == ax else 1 for i in range(nd))))
+    for n in lengths:
+        acc /= n
+
+    def vjp(g):
+        gd = g.reshape(acc.shape)
+        for n in lengths:
+            gd = gd / n
+        for ax, (L, o) in enumerate(zip(sizes, out)):  # spread each axis back with the window matrix
+            gd = np.moveaxis(np.tensordot(gd, _window_matrix(L, o, dt), axes=([ax + 1], [0])), -1, ax + 1)
+        return (np.ascontiguousarray(gd).reshape(x.shape),)
+
+    return op(acc.reshape(lead + out), (x,), vjp)
+
+
+def _adaptive_setup(x: Tensor, nd: int, output_size, who: str, max_kind: bool):
+    """Validate and resolve ``output_size`` (None entries take the input's size)."""
+    if nd == 1:
+        check(output_size is not None and (_is_int(output_size) or isinstance(output_size, (tuple, list))), TypeError,
+              f"{who}: argument 'output_size' must be tuple of ints, not {type(output_size).__name__}")
+        check(x.ndim in (2, 3), RuntimeError, f"{who}: Expected 2 to 3 dimensions, but got {x.ndim}-dimensional tensor")
+    if _is_int(output_size):
+        out = (int(output_size),) * nd
+    else:
+        check(isinstance(output_size, (tuple, list)), TypeError, f"{who}: output_size must be an int or a tuple, got {output_size!r}")
+        if nd > 1:
+            check(x.ndim > len(output_size), ValueError, f"{who}: Input dimension should be at least {len(output_size) + 1}")
+        check(len(output_size) == nd, RuntimeError, f"{who}: output_size must have {nd} elements, got {tuple(output_size)}")
+        check(nd > 1 or output_size[0] is not None, TypeError, f"{who}: argument 'output_size' must be tuple of ints, not None")
+        check(all(v is None or _is_int(v) for v in output_size), TypeError, f"{who}: output_size must hold ints or None, got {tuple(output_size)}")
+        out = tuple(x.shape[x.ndim - nd + i] if v is None else int(v) for i, v in enumerate(output_size))
+    _check_float(x, who)
+    check(x.ndim in (nd + 1, nd + 2), RuntimeError, f"{who}: Expected {nd + 1}D or {nd + 2}D tensor, but got shape {x.shape}")
+    check(all(o >= 0 for o in out), RuntimeError, f"{who}: elements of output_size must be greater than or equal to 0, got {out}")
+    # Non-batch dims must be non-empty; torch lets the channels of an unbatched input be 0,
+    # and average pooling also a batched input's channels (its forward only checks the spatial dims).
+    first = x.ndim - nd if (x.ndim == nd + 1 or not max_kind) else 1
+    check(all(n > 0 for n in x.shape[first:]), RuntimeError,
+          f"{who}: Expected input to have non-zero size for non-batch dimensions, but input has sizes {x.shape}")
+    xd, lead = _planes(x, nd)
+    return xd, lead, out
+
+
+# ----------------------------------------------------------------------------------
+# Fractional max pooling
+# ----------------------------------------------------------------------------------
+
+def fractional_intervals(u: np.ndarray, L: int, o: int, k: int) -> np.ndarray:
+    """Window starts (FractionalMaxPool2d.cpp ``generate_intervals``), in u's dtype as
+    torch: alpha = (L - k) / (o - 1); start[i] = int((i + u) alpha) - int(u alpha) for
+    i < o - 1, and start[o - 1] = L - k. ``u``: samples of any shape; result (..., o)."""
+    dt = u.dtype
+    out = np.empty(u.shape + (o,), dtype=np.int64)
+    if o > 1:
+        alpha = dt.type(L - k) / dt.type(o - 1)
+        i = np.arange(o - 1).astype(dt)
+        out[..., :-1] = ((i + u[..., None]) * alpha).astype(np.int64) - (u * alpha).astype(np.int64)[..., None]
+    if o > 0:
+        out[..., -1] = L - k
+    return out
+
+
+def fractional_max_pool(x: Tensor, nd: int, kernel_size, output_size, samples: np.ndarray, who="fractional_max_pool"):
+    """Max pooling over windows of size k starting at ``fractional_intervals(u, L, o, k)``
+    per plane and axis, with u = samples[n, c, a] (axis a = W, H for 2-D; T, H, W for
+    3-D, as torch's kernels read them). Returns ``(y, indices)``; ties and NaNs as
+    max_pool. Backward: ``grad_input[c][indices[c, o]] += g[c, o]``."""
+    k = int_tuple(kernel_size, nd, "kernel_size", who)
+    out = int_tuple(output_size, nd, "output_size", who)
+    _check_float(x, who)
+    check(x.ndim in (nd + 1, nd + 2), RuntimeError if x.ndim > nd + 2 else IndexError,
+          f"{who}: expected a {nd + 1}D or {nd + 2}D input, got shape {x.shape}")
+    check(all(n > 0 for n in x.shape[x.ndim - nd - 1:]) if x.ndim == nd + 2 else all(n > 0 for n in x.shape[1:]),
+          RuntimeError, f"{who}: Expected input to have non-zero size for non-batch dimensions, but got {x.shape}")
+    sizes = x.shape[-nd:]
+    check(all(o >= 0 for o in out), RuntimeError, f"{who}: output_size must be non-negative, got {out}")
+    # 2-d: o + k - 1 <= L; torch's 3-d kernel demands o + k - 1 < L (FractionalMaxPool3d.cpp), stricter.
+    for name, L, kk, o in zip(("time", "height", "width")[3 - nd:], sizes, k, out):
+        check(o + kk - 1 < L if nd == 3 else o + kk - 1 <= L, RuntimeError,
+              f"{who}: pool {name} {kk} too large relative to input {name} {L}")
+    N = 1 if x.ndim == nd + 1 else x.shape[0]
+    C = x.shape[-nd - 1]
+    samples = np.asarray(samples)
+    check(samples.ndim == 3, RuntimeError, f"{who}: Expect _random_samples to be 3-D, got shape {samples.shape}")
+    check(samples.dtype == x.dtype, RuntimeError, f"{who}: Expect _random_samples to have the same dtype as input")
+    check(samples.shape[0] >= N, RuntimeError, f"{who}: Expect _random_samples.size(0) no less then input batch size.")
+    check(samples.shape[1] == C, RuntimeError, f"{who}: Expect _random_samples.size(1) equals to input channel size.")
+    check(samples.shape[2] == nd, RuntimeError, f"{who}: Expect _random_samples.size(2) equals to {nd}; got {samples.shape[2]}.")
+    xd, lead = _planes(x, nd)
+    P = xd.shape[0]
+    u = samples[:N].reshape(P, nd)
+    axis_sample = (1, 0) if nd == 2 else (0, 1, 2)  # 2-D kernels read [0] for W and [1] for H
+    starts = [fractional_intervals(u[:, axis_sample[a]], sizes[a], out[a], k[a]) for a in range(nd)]
+    xf = xd.reshape(P, int(np.prod(sizes, dtype=np.int64)))
+    rows = np.arange(P).reshape((P,) + (1,) * nd)
+
+    def shaped(a, ax):
+        return a.reshape((P,) + tuple(out[ax] if i == ax else 1 for i in range(nd)))
+
+    best = np.full((P,) + out, -np.inf, dtype=xd.dtype)
+    flat = np.broadcast_to(_flat([shaped(s_, ax) for ax, s_ in enumerate(starts)], sizes), (P,) + out).astype(np.int64)
+    nan_aware = bool(np.isnan(xd).any())
+    for j in np.ndindex(*k):
+        f = _flat([shaped(s_ + ja, ax) for ax, (s_, ja) in enumerate(zip(starts, j))], sizes)
+        _max_step(best, flat, xf[rows, f], np.broadcast_to(f, flat.shape), nan_aware)
+    plane = int(np.prod(sizes, dtype=np.int64))
+
+    def vjp(g):
+        return (_max_backward(g.reshape(best.shape), flat, P, plane).reshape(x.shape),)
+
+    return op(best.reshape(lead + out), (x,), vjp), Tensor(flat.reshape(lead + out))
+
+
+# ----------------------------------------------------------------------------------
+# Max unpooling
+# ----------------------------------------------------------------------------------
+
+def unpool_output_size(in_sizes, k, s, p, output_size, who):
+    """torch.nn.functional._unpool_output_size: default (L - 1) s + k - 2p; a given
+    output_size (nd or nd + 2 entries, the last nd used) must lie strictly within one
+    stride of the default; sizes must be non-negative (ValueError)."""
+    nd = len(k)
+    default = [(L - 1) * s_ + k_ - 2 * p_ for L, k_, s_, p_ in zip(in_sizes, k, s, p)]
+    if output_size is None:
+        ret = default
+    else:
+        output_size = list(output_size)
+        if len(output_size) == nd + 2:
+            output_size = output_size[2:]
+        check(len(output_size) == nd, ValueError,
+              f"{who}: output_size should be a sequence containing {nd} or {nd + 2} elements, but it has a length of '{len(output_size)}'")
+        for a in range(nd):
+            lo, hi = default[a] - s[a], default[a] + s[a]
+            check(lo < output_size[a] < hi, ValueError,
+                  f'{who}: invalid output_size "{output_size}" (dim {a} must be between {lo} and {hi})')
+        ret = [int(v) for v in output_size]
+    for a in range(nd):
+        check(ret[a] >= 0, ValueError,
+              f"{who}: max_unpooling: output_size must contain non-negative spatial dimensions, but got output_size[{a}]={ret[a]}")
+    return tuple(ret)
+
+
+def max_unpool(x: Tensor, indices, nd: int, kernel_size, stride=None, padding=0, output_size=None, who="max_unpool"):
+    """Zeros of the output size, then ``out[c][indices[c, i]] = x[c, i]`` (a later
+    duplicate index overwrites an earlier one). Indices must be int64, of x's shape,
+    and in ``[0, prod(output spatial size))``.
+
+    Backward (torch's ``max_pool_double_backward``): ``grad_x[c, i] = g[c][indices[c, i]]``,
+    a gather, so duplicates all receive the gradient."""
+    k = int_tuple(kernel_size, nd, "kernel_size", who)
+    s = int_tuple(stride if stride is not None else kernel_size, nd, "stride", who)
+    p = int_tuple(padding, nd, "padding", who)
+    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    out = unpool_output_size(x.shape[-nd:], k, s, p, output_size, who)
+    check(np.issubdtype(idx.dtype, np.integer) and idx.dtype == np.int64, RuntimeError,
+          f"{who}: elements in indices should be type int64 but got: {idx.dtype}")
+    check(idx.shape == x.shape, RuntimeError,
+          f"{who}: Expected shape of indices to be same as that of the input tensor ({x.shape}) but got indices tensor with shape: {idx.shape}")
+    _check_float(x, who)
+    check(x.ndim in (nd + 1, nd + 2) if nd > 1 else x.ndim in (2, 3), RuntimeError,
+          f"{who}: Expected {nd + 1}D or {nd + 2}D input, got shape {x.shape}")
+    check(all(n > 0 for n in x.shape[x.ndim - nd - 1 if x.ndim == nd + 2 else 0:]), RuntimeError,
+          f"{who}: Expected input to have non-zero size for non-batch dimensions, but got {x.shape}")
+    if nd == 3:
+        check(all(v > 0 for v in s), RuntimeError, f"{who}: strides should be greater than zero, but got stride: {s}")
+    xd, lead = _planes(x, nd)
+    P = xd.shape[0]
+    plane = int(np.prod(out, dtype=np.int64))
+    ind = idx.reshape(P, int(np.prod(x.shape[-nd:], dtype=np.int64)))
+    # torch returns an empty output before looking at the indices (none are checked then).
+    bad = ((ind < 0) | (ind >= plane)) if P * plane else np.zeros((), bool)
+    check(not bad.any(), RuntimeError,
+          f"{who}: Found an invalid max index: {int(ind[bad][0]) if bad.any() else 0} (output volumes are of size "
+          f"{'x'.join(str(o) for o in out)})")
+    rows = np.arange(P, dtype=np.int64)[:, None] * plane
+    glob = (ind + rows).ravel()
+    res = np.zeros(P * plane, dtype=xd.dtype)
+    # Last write wins for duplicate indices: keep each target's last occurrence.
+    last = glob.size - 1 - np.unique(glob[::-1], return_index=True)[1]
+    if P * plane:
+        res[glob[last]] = xd.reshape(-1)[last]
+
+    def vjp(g):
+        if not P * plane:
+            return (np.zeros(x.shape, x.dtype),)
+        return (g.reshape(-1)[glob].reshape(x.shape),)
+
+    return op(res.reshape(lead + out), (x,), vjp)
