@@ -38,6 +38,7 @@ torch's conventions, from its CPU kernels (torch 2.13.0; ``aten/src/ATen/native/
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -130,6 +131,8 @@ class _Windows:
         eff = [(k_ - 1) * d_ + 1 for k_, d_ in zip(k, d)]
         self.pad_lo = tuple(p)
         self.pad_hi = tuple(max(0, (o - 1) * s_ + e - p_ - L) for o, s_, e, p_, L in zip(self.out, s, eff, p, sizes))
+        self._taps = [(j, self.tap(j)) for j in np.ndindex(*k)]
+        self.divisors = {}  # (count_include_pad, divisor_override) -> (divisor, nonempty), filled by avg pooling
 
     def padded(self, xd: np.ndarray, fill) -> np.ndarray:
         if not any(self.pad_lo) and not any(self.pad_hi):
@@ -150,6 +153,10 @@ class _Windows:
         """Index of tap ``j`` (a kernel offset) of every window in the padded array."""
         return (slice(None),) + tuple(slice(ja * da, ja * da + (o - 1) * sa + 1, sa)
                                       for ja, da, o, sa in zip(j, self.d, self.out, self.s))
+
+    def taps(self):
+        """(j, tap(j)) for every kernel offset, row-major."""
+        return self._taps
 
     def broadcast(self, per_axis) -> list:
         """Per-axis 1-D arrays, shaped to broadcast against (P, *out)."""
@@ -175,6 +182,12 @@ def _all(masks):
     return out
 
 
+@functools.lru_cache(maxsize=512)
+def _windows(sizes, k, s, p, d, ceil_mode, who) -> _Windows:
+    """The geometry for one configuration, built once (it is pure Python overhead)."""
+    return _Windows(sizes, k, s, p, d, ceil_mode, who)
+
+
 def _plane_strides(sizes) -> list:
     return [int(np.prod(sizes[a + 1:], dtype=np.int64)) for a in range(len(sizes))]
 
@@ -187,25 +200,50 @@ def _flat(positions, sizes):
     return out
 
 
-def _max_step(best, arg, v, j, nan_aware: bool) -> None:
-    """torch's update ``if (v > max || isnan(v)) { max = v; index = j; }``, in place."""
+def _max_step(best, arg, v, c: int, nan_aware: bool) -> None:
+    """One tap of torch's ``if (v > max || isnan(v)) { max = v; index = j; }``, in place
+    and branch-free (a masked copy with a random mask is ~10x slower). ``arg`` holds the
+    winning tap's flat offset from the window's base position, ``c`` this tap's;
+    ``best`` keeps the running maximum for the comparisons (``np.maximum`` propagates
+    NaN as torch's rule does; its choice between +0.0 and -0.0 is arbitrary, so output
+    values are gathered at the winning indices afterwards)."""
     m = v > best
     if nan_aware:
         m |= np.isnan(v)
-    np.copyto(best, v, where=m)
-    np.copyto(arg, j, where=m)
+    step = np.subtract(c, arg)
+    step *= m
+    arg += step
+    np.maximum(best, v, out=best)
+
+
+def _tap_offset(j, step, sizes) -> int:
+    """Flat in-plane offset of kernel offset j (per-axis step: dilation, or 1)."""
+    return sum(ja * da * st for ja, da, st in zip(j, step, _plane_strides(sizes)))
+
+
+def _gather(xd: np.ndarray, flat: np.ndarray, keep=None, fill=None) -> np.ndarray:
+    """x[c][flat[c, o]] for every plane c (windows outside ``keep`` get ``fill``)."""
+    P = xd.shape[0]
+    plane = xd.size // P if P else 0
+    where = flat if keep is None else np.where(keep, flat, 0)
+    rows = (np.arange(P, dtype=np.int64) * plane).reshape((-1,) + (1,) * (flat.ndim - 1))
+    out = np.take(xd.reshape(-1), where + rows) if xd.size else np.empty(flat.shape, xd.dtype)
+    return out if keep is None else np.where(keep, out, np.asarray(fill, xd.dtype))
 
 
 def _max_backward(g, flat, planes: int, plane_size: int, keep=None) -> np.ndarray:
-    """Scatter-add g into flat in-plane indices (``grad_input[plane][index] += g``)."""
+    """``grad_input[plane][index] += g``, accumulated in g's dtype in output order with
+    ``np.add.at`` (torch's loop order, so the float32 sums round alike). Windows outside
+    ``keep`` (no in-bounds tap) contribute nothing."""
     rows = (np.arange(planes, dtype=np.int64) * plane_size).reshape((-1,) + (1,) * (g.ndim - 1))
     where = flat + rows
-    weights = g.astype(np.float64)
-    if keep is not None:
+    gi = np.zeros(planes * plane_size, dtype=g.dtype)
+    if keep is None:
+        np.add.at(gi, where.ravel(), g.ravel())
+    else:
         keep = np.broadcast_to(keep, g.shape)
-        where, weights = np.where(keep, where, 0), np.where(keep, weights, 0.0)
-    acc = np.bincount(np.broadcast_to(where, g.shape).ravel(), weights=weights.ravel(), minlength=planes * plane_size)
-    return acc.astype(g.dtype, copy=False)
+        np.add.at(gi, where[keep], g[keep])
+    return gi
 
 
 def _check_window_args(k, s, p, d, who) -> None:
@@ -243,27 +281,24 @@ def max_pool(x: Tensor, nd: int, kernel_size, stride=None, padding=0, dilation=1
     _check_dims(x, nd, who)
     _check_window_args(k, s, p, d, who)
     xd, lead = _planes(x, nd)
-    w = _Windows(xd.shape[1:], k, s, p, d, ceil_mode, who)
+    w = _windows(xd.shape[1:], k, s, p, d, ceil_mode, who)
     floating = np.issubdtype(xd.dtype, np.floating)
     fill = -np.inf if floating else np.iinfo(xd.dtype).min
     xp = w.padded(xd, fill)
     first, nonempty = w.first_valid()
-    # arg: the winning kernel offset (raveled), starting at the window's first in-bounds tap.
-    first_j = [np.minimum((f - st) // dd, kk - 1) for f, st, dd, kk in zip(first, w.start, d, k)]
-    arg = np.broadcast_to(np.ravel_multi_index(np.meshgrid(*first_j, indexing="ij"), k),
-                          (xd.shape[0],) + w.out).astype(np.int64)
-    best = np.full((xd.shape[0],) + w.out, fill, dtype=xd.dtype)
-    nan_aware = floating and bool(np.isnan(xd).any())
-    for n, j in enumerate(w.offsets()):
-        _max_step(best, arg, xp[w.tap(j)], n, nan_aware)
-    # Flat in-plane index of the winning tap; windows with no in-bounds tap keep torch's
-    # initial index (the first tap at or past the left edge, possibly outside the plane).
-    taps = np.unravel_index(arg, k)
-    bstart = w.broadcast(w.start)
-    flat = _flat([st + ja * dd for st, ja, dd in zip(bstart, taps, d)], w.sizes)
-    keep = _all(w.broadcast(nonempty)) if not all(ne.all() for ne in nonempty) else None
-    if keep is not None:
-        flat = np.where(keep, flat, _flat(w.broadcast(first), w.sizes))
+    P = xd.shape[0]
+    # The running max starts at -inf with torch's initial index, the window's first in-bounds
+    # tap (for a window with none: the first tap at or past the left edge, maybe outside the plane).
+    best = np.full((P,) + w.out, fill, dtype=xd.dtype)
+    base = _flat(w.broadcast(w.start), w.sizes)  # flat position of each window's tap 0
+    arg = np.empty((P,) + w.out, dtype=np.int64)
+    arg[...] = _flat(w.broadcast(first), w.sizes) - base
+    nan_aware = floating and xd.size > 0 and bool(np.isnan(xd.min()))
+    for j, tap in w.taps():
+        _max_step(best, arg, xp[tap], _tap_offset(j, d, w.sizes), nan_aware)
+    flat = arg + base
+    keep = None if all(ne.all() for ne in nonempty) else _all(w.broadcast(nonempty))
+    best = _gather(xd, flat, keep, fill)
     out_shape = lead + w.out
     plane = int(np.prod(w.sizes, dtype=np.int64))
 
@@ -302,9 +337,14 @@ def _avg_forward(xd: np.ndarray, w: _Windows, count_include_pad, divisor_overrid
     dt = xd.dtype
     xp = w.padded(xd, 0)
     acc = np.zeros((xd.shape[0],) + w.out, dtype=dt)
-    for j in w.offsets():  # torch's order: row-major over the taps, accumulated in the input dtype
-        acc += xp[w.tap(j)]
-    divisor, nonempty = _avg_divisor(w, count_include_pad, divisor_override)
+    taps = w.taps()
+    with np.errstate(invalid="ignore", over="ignore"):
+        for _, tap in taps:  # torch's order: row-major over the taps, accumulated in the input dtype
+            acc += xp[tap]
+    key = (bool(count_include_pad), divisor_override)
+    if key not in w.divisors:
+        w.divisors[key] = _avg_divisor(w, count_include_pad, divisor_override)
+    divisor, nonempty = w.divisors[key]
     divisor = divisor.astype(dt)
     with np.errstate(divide="ignore", invalid="ignore"):
         acc /= divisor
@@ -316,8 +356,8 @@ def _avg_forward(xd: np.ndarray, w: _Windows, count_include_pad, divisor_overrid
         with np.errstate(divide="ignore", invalid="ignore"):
             gd = np.where(nonempty, g / divisor, np.zeros((), dt))
         gp = np.zeros(xp.shape, dtype=dt)
-        for j in w.offsets():  # one strided += per kernel offset (a tap's windows are distinct)
-            gp[w.tap(j)] += gd
+        for _, tap in taps:  # one strided += per kernel offset (a tap's windows are distinct)
+            gp[tap] += gd
         return gp[w.interior]
 
     return acc, backward
@@ -332,7 +372,7 @@ def _avg_checks(x, nd, kernel_size, stride, padding, ceil_mode, divisor_override
         check(all(L >= kk for L, kk in zip(x.shape[-nd:], k)), RuntimeError,
               f"{who}: input image {x.shape[-nd:]} smaller than kernel size {k}")
     xd, lead = _planes(x, nd)
-    return xd, lead, _Windows(xd.shape[1:], k, s, p, (1,) * nd, ceil_mode, who)
+    return xd, lead, _windows(xd.shape[1:], k, s, p, (1,) * nd, ceil_mode, who)
 
 
 def avg_pool(x: Tensor, nd: int, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -441,20 +481,58 @@ def adaptive_bounds(L: int, o: int):
     return (i * L) // o, ((i + 1) * L + o - 1) // o
 
 
-def _adaptive_taps(sizes, out):
-    """For every kernel offset j (per axis up to the longest window): the per-axis
-    positions ``start + j`` (clipped) and whether they are inside the window."""
-    bounds = [adaptive_bounds(L, o) for L, o in zip(sizes, out)]
-    kmax = [int((e - s).max()) if o else 0 for (s, e), o in zip(bounds, out)]
-    nd = len(sizes)
+def _axis_taps(arr: np.ndarray, per_axis, axis: int = 1):
+    """Yield ``(j, view)`` for every kernel offset j, with
+    ``view[c, o] = arr[c, pos_1[j_1][o_1], pos_2[j_2][o_2], ...]``.
 
-    def shaped(a, ax):
-        return a.reshape((1,) + tuple(-1 if i == ax else 1 for i in range(nd)))
+    ``per_axis[a]``: a list over j_a of index arrays, shaped (O_a,) (the same for every
+    plane) or (P, O_a) (per plane). An axis is gathered once per offset of the axes
+    before it (``np.take`` / ``np.take_along_axis``), so the innermost gathers are
+    output-sized."""
+    nd = arr.ndim - 1
+    if axis > nd:
+        yield (), arr
+        return
+    for ja, ind in enumerate(per_axis[axis - 1]):
+        if ind.ndim == 1:
+            sub = np.take(arr, ind, axis=axis)
+        else:
+            shape = [ind.shape[0]] + [1] * nd
+            shape[axis] = ind.shape[1]
+            sub = np.take_along_axis(arr, ind.reshape(shape), axis=axis)
+        for rest, v in _axis_taps(sub, per_axis, axis + 1):
+            yield (ja,) + rest, v
 
-    for j in np.ndindex(*kmax):
-        pos = [np.minimum(s + ja, e - 1) for (s, e), ja in zip(bounds, j)]
-        valid = [s + ja < e for (s, e), ja in zip(bounds, j)]
-        yield j, [shaped(p, ax) for ax, p in enumerate(pos)], _all([shaped(v, ax) for ax, v in enumerate(valid)])
+
+def _along(a: np.ndarray, ax: int, nd: int) -> np.ndarray:
+    """A per-axis array (O,) or (P, O) shaped to broadcast against (P, *out) along axis ax."""
+    lead = a.shape[0] if a.ndim == 2 else 1
+    return a.reshape((lead,) + tuple(a.shape[-1] if i == ax else 1 for i in range(nd)))
+
+
+class _AdaptiveWindows:
+    """Per axis: window bounds, and for each kernel offset j (up to the longest window)
+    the tap positions ``start + j`` (clipped into the window) and their validity."""
+
+    def __init__(self, sizes, out):
+        self.sizes, self.out, nd = tuple(sizes), tuple(out), len(sizes)
+        self.bounds = [adaptive_bounds(L, o) for L, o in zip(sizes, out)]
+        kmax = [int((e - s).max()) if o else 0 for (s, e), o in zip(self.bounds, out)]
+        self.pos = [[np.minimum(s + j, e - 1) for j in range(k)] for (s, e), k in zip(self.bounds, kmax)]
+        self.valid = [[_along(s + j < e, ax, nd) for j in range(k)] for ax, ((s, e), k) in enumerate(zip(self.bounds, kmax))]
+        self.ragged = any(not v.all() for vs in self.valid for v in vs)
+
+    def mask(self, j):
+        return _all([self.valid[a][ja] for a, ja in enumerate(j)]) if self.ragged else None
+
+    def base(self):
+        """Flat in-plane position of every window's first tap."""
+        nd = len(self.sizes)
+        return _flat([_along(s, a, nd) for a, (s, e) in enumerate(self.bounds)], self.sizes)
+
+    def lengths(self, dt):
+        nd = len(self.sizes)
+        return [_along((e - s).astype(dt), a, nd) for a, (s, e) in enumerate(self.bounds)]
 
 
 def adaptive_max_pool(x: Tensor, nd: int, output_size, return_indices=False, who="adaptive_max_pool"):
@@ -463,19 +541,16 @@ def adaptive_max_pool(x: Tensor, nd: int, output_size, return_indices=False, who
     Backward: ``grad_input[c][indices[c, o]] += g[c, o]``."""
     xd, lead, out = _adaptive_setup(x, nd, output_size, who, max_kind=True)
     P, sizes = xd.shape[0], xd.shape[1:]
-    xf = xd.reshape(P, int(np.prod(sizes, dtype=np.int64)))
-    rows = np.arange(P).reshape((P,) + (1,) * nd)
+    w = _AdaptiveWindows(sizes, out)
     best = np.full((P,) + out, -np.inf, dtype=xd.dtype)
-    flat = np.zeros((P,) + out, dtype=np.int64)
-    nan_aware = bool(np.isnan(xd).any())
-    for n, (j, pos, valid) in enumerate(_adaptive_taps(sizes, out)):
-        f = _flat(pos, sizes)
-        if n == 0:
-            flat[...] = f  # the window's first tap: torch's initial index
-        v = xf[rows, f]
-        if not valid.all():
-            v = np.where(valid, v, -np.inf)
-        _max_step(best, flat, v, np.broadcast_to(f, flat.shape), nan_aware)
+    arg = np.zeros((P,) + out, dtype=np.int64)  # starts at each window's first tap: torch's initial index
+    nan_aware = xd.size > 0 and bool(np.isnan(xd.min()))
+    ones = (1,) * nd
+    for j, v in _axis_taps(xd, w.pos):
+        mask = w.mask(j)  # taps past a shorter window's end are clipped in, and must not win
+        _max_step(best, arg, v if mask is None else np.where(mask, v, -np.inf), _tap_offset(j, ones, sizes), nan_aware)
+    flat = arg + w.base()
+    best = _gather(xd, flat)
     plane = int(np.prod(sizes, dtype=np.int64))
 
     def vjp(g):
@@ -500,18 +575,22 @@ def adaptive_avg_pool(x: Tensor, nd: int, output_size, who="adaptive_avg_pool"):
     the 0/1 window matrices (one contraction per axis)."""
     xd, lead, out = _adaptive_setup(x, nd, output_size, who, max_kind=False)
     P, sizes, dt = xd.shape[0], xd.shape[1:], xd.dtype
-    xf = xd.reshape(P, int(np.prod(sizes, dtype=np.int64)))
-    rows = np.arange(P).reshape((P,) + (1,) * nd)
+    if all(o == 1 for o in out):
+        # torch computes a 1 x 1 (x 1) output as input.mean(spatial dims): sum / numel, and
+        # mean's backward g / numel (AdaptiveAveragePooling.cpp, AdaptiveAveragePooling3d.cpp).
+        n = dt.type(int(np.prod(sizes, dtype=np.int64)))
+        with np.errstate(invalid="ignore", over="ignore"):
+            acc = xd.reshape(P, -1).sum(axis=1, dtype=dt).reshape((P,) + out) / n if P else np.zeros((P,) + out, dt)
+        return op(acc.reshape(lead + out), (x,), lambda g: (np.broadcast_to(g / n, x.shape).copy(),))
+    w = _AdaptiveWindows(sizes, out)
     acc = np.zeros((P,) + out, dtype=dt)
-    for j, pos, valid in _adaptive_taps(sizes, out):
-        v = xf[rows, _flat(pos, sizes)]
-        acc += v if valid.all() else np.where(valid, v, np.zeros((), dt))
-    lengths = []
-    for ax, (L, o) in enumerate(zip(sizes, out)):
-        s, e = adaptive_bounds(L, o)
-        lengths.append((e - s).astype(dt).reshape((1,) + tuple(-1 if i == ax else 1 for i in range(nd))))
-    for n in lengths:
-        acc /= n
+    with np.errstate(invalid="ignore", over="ignore"):
+        for j, v in _axis_taps(xd, w.pos):  # row-major over the taps, in the input dtype, as torch
+            mask = w.mask(j)
+            acc += v if mask is None else np.where(mask, v, np.zeros((), dt))
+        lengths = w.lengths(dt)
+        for n in lengths:
+            acc /= n
 
     def vjp(g):
         gd = g.reshape(acc.shape)
@@ -602,19 +681,18 @@ def fractional_max_pool(x: Tensor, nd: int, kernel_size, output_size, samples: n
     u = samples[:N].reshape(P, nd)
     axis_sample = (1, 0) if nd == 2 else (0, 1, 2)  # 2-D kernels read [0] for W and [1] for H
     starts = [fractional_intervals(u[:, axis_sample[a]], sizes[a], out[a], k[a]) for a in range(nd)]
-    xf = xd.reshape(P, int(np.prod(sizes, dtype=np.int64)))
-    rows = np.arange(P).reshape((P,) + (1,) * nd)
-
-    def shaped(a, ax):
-        return a.reshape((P,) + tuple(out[ax] if i == ax else 1 for i in range(nd)))
-
-    best = np.full((P,) + out, -np.inf, dtype=xd.dtype)
-    flat = np.broadcast_to(_flat([shaped(s_, ax) for ax, s_ in enumerate(starts)], sizes), (P,) + out).astype(np.int64)
-    nan_aware = bool(np.isnan(xd).any())
-    for j in np.ndindex(*k):
-        f = _flat([shaped(s_ + ja, ax) for ax, (s_, ja) in enumerate(zip(starts, j))], sizes)
-        _max_step(best, flat, xf[rows, f], np.broadcast_to(f, flat.shape), nan_aware)
     plane = int(np.prod(sizes, dtype=np.int64))
+    base = _flat([_along(st, a, nd) for a, st in enumerate(starts)], sizes)  # each window's first tap
+    gbase = base + (np.arange(P, dtype=np.int64) * plane).reshape((P,) + (1,) * nd)
+    xflat = xd.reshape(-1)
+    best = np.full((P,) + out, -np.inf, dtype=xd.dtype)
+    arg = np.zeros((P,) + out, dtype=np.int64)  # starts at the first tap: torch's initial index
+    nan_aware = xd.size > 0 and bool(np.isnan(xd.min()))
+    for j in np.ndindex(*k):  # windows lie inside the input: every tap is a plain gather
+        c = _tap_offset(j, (1,) * nd, sizes)
+        _max_step(best, arg, np.take(xflat, gbase + c), c, nan_aware)
+    flat = arg + base
+    best = _gather(xd, flat)
 
     def vjp(g):
         return (_max_backward(g.reshape(best.shape), flat, P, plane).reshape(x.shape),)
