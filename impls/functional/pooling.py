@@ -366,7 +366,8 @@ def _avg_forward(xd: np.ndarray, w: _Windows, count_include_pad, divisor_overrid
 def _avg_checks(x, nd, kernel_size, stride, padding, ceil_mode, divisor_override, who, min_input=False):
     k, s, p, _ = _window_args(nd, kernel_size, stride, padding, 1, who)
     check(divisor_override is None or divisor_override != 0, RuntimeError, f"{who}: divisor must be not zero")
-    _check_dims(x, nd, who)
+    # avg_pool2d reads input.size(-3) before it checks the dims: IndexError below 3 dims
+    _check_dims(x, nd, who, kind=IndexError if nd == 2 and x.ndim < 3 else RuntimeError)
     _check_window_args(k, s, p, (1,) * nd, who)
     if min_input:  # avg_pool3d checks the input against the kernel before padding (Pool.h pool3d_shape_check)
         check(all(L >= kk for L, kk in zip(x.shape[-nd:], k)), RuntimeError,
