@@ -122,7 +122,7 @@ class _Windows:
     """
 
     def __init__(self, sizes, k, s, p, d, ceil_mode, who):
-        self.sizes, self.k, self.s, self.p, self.d = tuple(sizes), k, s, p, d
+        self.sizes, self.k, self.s, self.p, self.d, self.ceil_mode = tuple(sizes), k, s, p, d, ceil_mode
         self.out = tuple(pool_output_size(L, *a, ceil_mode) for L, *a in zip(sizes, k, s, p, d))
         check(all(o >= 1 for o in self.out), RuntimeError,
               f"{who}: given input size {_SPATIAL[len(sizes)]} = {tuple(sizes)}, the calculated output size "

@@ -1,0 +1,68 @@
+"""Injected bugs in the pooling twins turn the suite red (see tests/test_mutations.py).
+
+Each mutation copies impls/, changes one line of impls/functional/pooling.py, and runs
+the check that should catch it, for one class, against the copy."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.suite_runner import ROOT, run_suite
+from tests.test_mutations import Mutation
+
+pytestmark = pytest.mark.slow
+
+MUTATIONS = [
+    # torch: every NaN replaces the running max, so the last NaN of a window wins.
+    Mutation("max-pool-first-nan-wins", "functional/pooling.py",
+             "        m |= np.isnan(v)\n",
+             "        m |= np.isnan(v) & ~np.isnan(best)\n",
+             "MaxPool1d", ("properties/test_special_values.py",),
+             "MaxPool1d special_values disagrees with torch.nn.MaxPool1d"),
+    # In ceil mode the count_include_pad divisor must still count the padding (clipped to L + p).
+    Mutation("avg-pool-count_include_pad-ignored-in-ceil-mode", "functional/pooling.py",
+             "    counts = w.broadcast(full if count_include_pad else inside)\n",
+             "    counts = w.broadcast(full if count_include_pad and not w.ceil_mode else inside)\n",
+             "AvgPool2d", ("properties/test_forward.py",),
+             "AvgPool2d forward disagrees with torch.nn.AvgPool2d"),
+    # Adaptive windows end at ceil((i + 1) L / o): with floor they stop overlapping and miss elements.
+    Mutation("adaptive-window-end-floored", "functional/pooling.py",
+             "    return (i * L) // o, ((i + 1) * L + o - 1) // o\n",
+             "    return (i * L) // o, ((i + 1) * L) // o\n",
+             "AdaptiveAvgPool1d", ("properties/test_forward.py",),
+             "AdaptiveAvgPool1d forward disagrees with torch.nn.AdaptiveAvgPool1d"),
+    # In ceil mode a last window that would start in the right padding is dropped.
+    Mutation("ceil-mode-window-starting-in-padding-kept", "functional/pooling.py",
+             "        o -= 1\n",
+             "        pass\n",
+             "MaxPool2d", ("properties/test_forward.py",),
+             "MaxPool2d forward disagrees with torch.nn.MaxPool2d"),
+]
+
+
+def _copy(tmp_path):
+    package = tmp_path / "impls_mutant"
+    shutil.copytree(ROOT / "impls", package, ignore=shutil.ignore_patterns("__pycache__"))
+    return package
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: m.id)
+def test_injected_pooling_bug_turns_the_suite_red(mutation, tmp_path):
+    target = _copy(tmp_path) / mutation.path
+    source = target.read_text()
+    assert source.count(mutation.old) == 1, f"mutation {mutation.id}: target line not found exactly once in impls/{mutation.path}"
+    target.write_text(source.replace(mutation.old, mutation.new))
+    result = run_suite(*mutation.tests, "--impl", "impls_mutant", "--nn", mutation.cls, pythonpath=[tmp_path])
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, f"the suite did not fail on mutation {mutation.id}:\n{out[-3000:]}"
+    assert mutation.expect in out, f"mutation {mutation.id}: failure does not mention {mutation.expect!r}:\n{out[-3000:]}"
+
+
+def test_unmutated_pooling_copy_passes(tmp_path):
+    """Control: the same procedure without a change is green (so red above means the bug)."""
+    _copy(tmp_path)
+    tests = sorted({t for m in MUTATIONS for t in m.tests})
+    result = run_suite(*tests, "--impl", "impls_mutant", "--nn", ",".join(sorted({m.cls for m in MUTATIONS})), pythonpath=[tmp_path])
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
