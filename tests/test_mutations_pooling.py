@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from tests.suite_runner import ROOT, run_suite
+from tests import test_mutations as core
 from tests.test_mutations import Mutation
 
 pytestmark = pytest.mark.slow
@@ -42,27 +43,14 @@ MUTATIONS = [
 ]
 
 
-def _copy(tmp_path):
-    package = tmp_path / "impls_mutant"
-    shutil.copytree(ROOT / "impls", package, ignore=shutil.ignore_patterns("__pycache__"))
-    return package
-
-
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: m.id)
 def test_injected_pooling_bug_turns_the_suite_red(mutation, tmp_path):
-    target = _copy(tmp_path) / mutation.path
-    source = target.read_text()
-    assert source.count(mutation.old) == 1, f"mutation {mutation.id}: target line not found exactly once in impls/{mutation.path}"
-    target.write_text(source.replace(mutation.old, mutation.new))
-    result = run_suite(*mutation.tests, "--impl", "impls_mutant", "--nn", mutation.cls, pythonpath=[tmp_path])
-    out = result.stdout + result.stderr
-    assert result.returncode == 1, f"the suite did not fail on mutation {mutation.id}:\n{out[-3000:]}"
-    assert mutation.expect in out, f"mutation {mutation.id}: failure does not mention {mutation.expect!r}:\n{out[-3000:]}"
+    core.test_injected_bug_turns_the_suite_red(mutation, tmp_path)  # the same procedure as the core mutations
 
 
 def test_unmutated_pooling_copy_passes(tmp_path):
     """Control: the same procedure without a change is green (so red above means the bug)."""
-    _copy(tmp_path)
+    shutil.copytree(ROOT / "impls", tmp_path / "impls_mutant", ignore=shutil.ignore_patterns("__pycache__"))
     tests = sorted({t for m in MUTATIONS for t in m.tests})
     result = run_suite(*tests, "--impl", "impls_mutant", "--nn", ",".join(sorted({m.cls for m in MUTATIONS})), pythonpath=[tmp_path])
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
