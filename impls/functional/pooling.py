@@ -6,10 +6,13 @@ shape ``(P, *spatial)`` and restores the leading dims at the end. Indices, as to
 returns them, are flat positions within one plane (row-major over the spatial dims).
 
 Vectorisation: the forward loops over *kernel offsets* (``prod(kernel)``
-iterations), each a strided view (regular pooling) or one gather (adaptive and
-fractional pooling) over every output position at once; the backward is one
-strided ``+=`` per kernel offset (average pooling), one ``np.bincount`` over flat
-indices (max pooling) or a product of 0/1 window matrices (adaptive average).
+iterations), each a strided view of the padded input (regular pooling), per-axis
+``np.take`` gathers (adaptive pooling) or one flat gather (fractional pooling) over
+every output position at once. Max-type pools track the winning tap branch-free and
+gather the output values at it. The backward is one strided ``+=`` per kernel offset
+(average pooling), one ``np.add.at`` over flat indices in output order (max-type
+pooling; torch's accumulation order), or one contraction per axis with 0/1 window
+matrices (adaptive average).
 
 torch's conventions, from its CPU kernels (torch 2.13.0; ``aten/src/ATen/native/``
 ``cpu/MaxPoolKernel.cpp``, ``cpu/AvgPoolKernel.cpp``, ``cpu/AdaptiveMaxPoolKernel.cpp``,
@@ -99,13 +102,11 @@ def _check_float(x: Tensor, who: str) -> None:
     check(np.issubdtype(x.dtype, np.floating), RuntimeError, f"{who}: expected a floating point input, got {x.dtype}")
 
 
-def _check_dims(x: Tensor, nd: int, who: str, kind: type = RuntimeError, allow_empty_channels: bool = False) -> None:
-    """Batched (N, C, *S) or unbatched (C, *S); every non-batch dim must be non-empty
-    (unbatched C may be 0 where ``allow_empty_channels``)."""
+def _check_dims(x: Tensor, nd: int, who: str, kind: type = RuntimeError) -> None:
+    """Batched (N, C, *S) or unbatched (C, *S); every non-batch dim must be non-empty."""
     check(x.ndim in (nd + 1, nd + 2), kind,
           f"{who}: expected a {nd + 1}D (unbatched) or {nd + 2}D (batched) input, got shape {x.shape}")
-    first = x.ndim - nd - (0 if allow_empty_channels and x.ndim == nd + 1 else 1)
-    check(all(n > 0 for n in x.shape[first:]), RuntimeError,
+    check(all(n > 0 for n in x.shape[x.ndim - nd - 1:]), RuntimeError,
           f"{who}: expected non-empty non-batch dimensions (only the batch may be 0), got shape {x.shape}")
 
 
@@ -145,9 +146,6 @@ class _Windows:
     @property
     def interior(self):
         return (slice(None),) + tuple(slice(lo, lo + L) for lo, L in zip(self.pad_lo, self.sizes))
-
-    def offsets(self):
-        return np.ndindex(*self.k)
 
     def tap(self, j) -> tuple:
         """Index of tap ``j`` (a kernel offset) of every window in the padded array."""
@@ -693,7 +691,8 @@ def fractional_max_pool(x: Tensor, nd: int, kernel_size, output_size, samples: n
         c = _tap_offset(j, (1,) * nd, sizes)
         _max_step(best, arg, np.take(xflat, gbase + c), c, nan_aware)
     flat = arg + base
-    best = _gather(xd, flat)
+    # FractionalMaxPool2d takes kernel_size <= 0 (only the 3-d class checks): empty windows, -inf
+    best = _gather(xd, flat) if min(k) > 0 else np.full(flat.shape, -np.inf, xd.dtype)
 
     def vjp(g):
         return (_max_backward(g.reshape(best.shape), flat, P, plane).reshape(x.shape),)
