@@ -723,9 +723,9 @@ def fractional_entry(nd):
 # -- MaxUnpool ---------------------------------------------------------------------------------
 
 def _unpool_kwargs(nd):
-    """k, s, p with the default output at least the input along each axis, so that every
-    plane can take distinct indices: this leaves out s = 1 with p = k / 2 (default output
-    L - 1), covered by the 'smaller-default-output' example."""
+    """k, s, p for which some input size has a default output at least as large along each
+    axis, so that every plane can take distinct indices: this leaves out s = 1 with
+    p = k / 2 (default output L - 1), covered by the 'smaller-default-output' example."""
 
     def fits(kw):
         k, s, p, _ = _geometry(kw, nd)
@@ -754,7 +754,10 @@ def _unpool_inputs(nd):
         @st.composite
         def draw_inputs(draw):
             lead = draw(_lead(layout))
-            sizes = tuple(draw(st.integers(1, 4)) for _ in range(nd))
+            # sizes whose default output is at least the input (distinct indices fit); with
+            # k = 2p that excludes L = 1 (default output 0)
+            sizes = tuple(draw(st.sampled_from([L for L in range(1, 5) if (L - 1) * ss + kk - 2 * pp >= L]))
+                          for kk, ss, pp in zip(k, s, p))
             default = _unpool_default(sizes, k, s, p)
             fkw, out = {}, default
             form = draw(st.sampled_from(["default", "list", "tuple", "with-batch-dims"]))
