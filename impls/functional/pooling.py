@@ -480,29 +480,6 @@ def adaptive_bounds(L: int, o: int):
     return (i * L) // o, ((i + 1) * L + o - 1) // o
 
 
-def _axis_taps(arr: np.ndarray, per_axis, axis: int = 1):
-    """Yield ``(j, view)`` for every kernel offset j, with
-    ``view[c, o] = arr[c, pos_1[j_1][o_1], pos_2[j_2][o_2], ...]``.
-
-    ``per_axis[a]``: a list over j_a of index arrays, shaped (O_a,) (the same for every
-    plane) or (P, O_a) (per plane). An axis is gathered once per offset of the axes
-    before it (``np.take`` / ``np.take_along_axis``), so the innermost gathers are
-    output-sized."""
-    nd = arr.ndim - 1
-    if axis > nd:
-        yield (), arr
-        return
-    for ja, ind in enumerate(per_axis[axis - 1]):
-        if ind.ndim == 1:
-            sub = np.take(arr, ind, axis=axis)
-        else:
-            shape = [ind.shape[0]] + [1] * nd
-            shape[axis] = ind.shape[1]
-            sub = np.take_along_axis(arr, ind.reshape(shape), axis=axis)
-        for rest, v in _axis_taps(sub, per_axis, axis + 1):
-            yield (ja,) + rest, v
-
-
 def _along(a: np.ndarray, ax: int, nd: int) -> np.ndarray:
     """A per-axis array (O,) or (P, O) shaped to broadcast against (P, *out) along axis ax."""
     lead = a.shape[0] if a.ndim == 2 else 1
@@ -510,28 +487,46 @@ def _along(a: np.ndarray, ax: int, nd: int) -> np.ndarray:
 
 
 class _AdaptiveWindows:
-    """Per axis: window bounds, and for each kernel offset j (up to the longest window)
-    the tap positions ``start + j`` (clipped into the window) and their validity."""
+    """Per axis: the window bounds and, up to the longest window (k_a taps), the tap
+    positions ``start + j`` clipped into the window, with their validity."""
 
     def __init__(self, sizes, out):
         self.sizes, self.out, nd = tuple(sizes), tuple(out), len(sizes)
         self.bounds = [adaptive_bounds(L, o) for L, o in zip(sizes, out)]
-        kmax = [int((e - s).max()) if o else 0 for (s, e), o in zip(self.bounds, out)]
-        self.pos = [[np.minimum(s + j, e - 1) for j in range(k)] for (s, e), k in zip(self.bounds, kmax)]
-        self.valid = [[_along(s + j < e, ax, nd) for j in range(k)] for ax, ((s, e), k) in enumerate(zip(self.bounds, kmax))]
-        self.ragged = any(not v.all() for vs in self.valid for v in vs)
+        self.k = tuple(int((e - s).max()) for s, e in self.bounds)
+        j = [np.arange(k) for k in self.k]
+        self.pos = [np.minimum(s[:, None] + ja, e[:, None] - 1) for (s, e), ja in zip(self.bounds, j)]  # (o_a, k_a)
+        valid = [s[:, None] + ja < e[:, None] for (s, e), ja in zip(self.bounds, j)]
+        # (*out, K) validity of every window's taps, in the blocks' layout
+        mask = _all([v.reshape(tuple(v.shape[0] if i == 2 * a else v.shape[1] if i == 2 * a + 1 else 1
+                                     for i in range(2 * nd))) for a, v in enumerate(valid)])
+        self.mask = self._merge(mask[None])[0]
+        self.ragged = not self.mask.all()
 
-    def mask(self, j):
-        return _all([self.valid[a][ja] for a, ja in enumerate(j)]) if self.ragged else None
-
-    def base(self):
-        """Flat in-plane position of every window's first tap."""
+    def _merge(self, arr):
+        """(P, o_1, k_1, o_2, k_2, ...) -> (P, *out, K), taps of each window last, row-major."""
         nd = len(self.sizes)
-        return _flat([_along(s, a, nd) for a, (s, e) in enumerate(self.bounds)], self.sizes)
+        arr = arr.transpose((0,) + tuple(range(1, 2 * nd, 2)) + tuple(range(2, 2 * nd + 1, 2)))
+        return arr.reshape(arr.shape[:1 + nd] + (-1,))
+
+    def blocks(self, xd):
+        """Every window's taps: (P, *out, K), one ``np.take`` per axis."""
+        for a, pos in enumerate(self.pos):
+            xd = np.take(xd, pos, axis=1 + 2 * a)
+        return self._merge(xd)
+
+    def flat(self, tap):
+        """Flat in-plane position of tap number ``tap`` (P, *out) of each window."""
+        nd = len(self.sizes)
+        j = np.unravel_index(tap, self.k)
+        return _flat([_along(s, a, nd) + ja for a, ((s, e), ja) in enumerate(zip(self.bounds, j))], self.sizes)
 
     def lengths(self, dt):
         nd = len(self.sizes)
         return [_along((e - s).astype(dt), a, nd) for a, (s, e) in enumerate(self.bounds)]
+
+
+_adaptive_windows = functools.lru_cache(maxsize=512)(_AdaptiveWindows)
 
 
 def adaptive_max_pool(x: Tensor, nd: int, output_size, return_indices=False, who="adaptive_max_pool"):
@@ -540,15 +535,19 @@ def adaptive_max_pool(x: Tensor, nd: int, output_size, return_indices=False, who
     Backward: ``grad_input[c][indices[c, o]] += g[c, o]``."""
     xd, lead, out = _adaptive_setup(x, nd, output_size, who, max_kind=True)
     P, sizes = xd.shape[0], xd.shape[1:]
-    w = _AdaptiveWindows(sizes, out)
-    best = np.full((P,) + out, -np.inf, dtype=xd.dtype)
-    arg = np.zeros((P,) + out, dtype=np.int64)  # starts at each window's first tap: torch's initial index
-    nan_aware = xd.size > 0 and bool(np.isnan(xd.min()))
-    ones = (1,) * nd
-    for j, v in _axis_taps(xd, w.pos):
-        mask = w.mask(j)  # taps past a shorter window's end are clipped in, and must not win
-        _max_step(best, arg, v if mask is None else np.where(mask, v, -np.inf), _tap_offset(j, ones, sizes), nan_aware)
-    flat = arg + w.base()
+    flat = np.zeros((P,) + out, dtype=np.int64)
+    if xd.size and all(out):
+        w = _adaptive_windows(sizes, out)
+        v = w.blocks(xd)
+        if w.ragged:  # taps past a shorter window's end are clipped in, and must not win
+            v = np.where(w.mask, v, -np.inf)
+        # np.argmax returns the first maximum (torch's tie rule; an all -inf window gives
+        # its first tap, torch's initial index), but the first NaN: torch takes the last.
+        tap = np.argmax(v, axis=-1)
+        if np.isnan(xd.min()):
+            isnan = np.isnan(v)
+            tap = np.where(isnan.any(axis=-1), v.shape[-1] - 1 - np.argmax(isnan[..., ::-1], axis=-1), tap)
+        flat = w.flat(tap)
     best = _gather(xd, flat)
     plane = int(np.prod(sizes, dtype=np.int64))
 
@@ -581,13 +580,18 @@ def adaptive_avg_pool(x: Tensor, nd: int, output_size, who="adaptive_avg_pool"):
         with np.errstate(invalid="ignore", over="ignore"):
             acc = xd.reshape(P, -1).sum(axis=1, dtype=dt).reshape((P,) + out) / n if P else np.zeros((P,) + out, dt)
         return op(acc.reshape(lead + out), (x,), lambda g: (np.broadcast_to(g / n, x.shape).copy(),))
-    w = _AdaptiveWindows(sizes, out)
-    acc = np.zeros((P,) + out, dtype=dt)
+    w = _adaptive_windows(sizes, out) if all(out) else None
+    lengths = w.lengths(dt) if w else []
     with np.errstate(invalid="ignore", over="ignore"):
-        for j, v in _axis_taps(xd, w.pos):  # row-major over the taps, in the input dtype, as torch
-            mask = w.mask(j)
-            acc += v if mask is None else np.where(mask, v, np.zeros((), dt))
-        lengths = w.lengths(dt)
+        if w is None or not xd.size:
+            acc = np.zeros((P,) + out, dtype=dt)
+        else:
+            v = w.blocks(xd)
+            if w.ragged:
+                v = np.where(w.mask, v, np.zeros((), dt))
+            acc = np.zeros((P,) + out, dtype=dt)
+            for j in range(v.shape[-1]):  # torch's sum: sequential, row-major over the taps, from +0.0
+                acc += v[..., j]
         for n in lengths:
             acc /= n
 
@@ -757,17 +761,20 @@ def max_unpool(x: Tensor, indices, nd: int, kernel_size, stride=None, padding=0,
     plane = int(np.prod(out, dtype=np.int64))
     ind = idx.reshape(P, int(np.prod(x.shape[-nd:], dtype=np.int64)))
     # torch returns an empty output before looking at the indices (none are checked then).
-    bad = ((ind < 0) | (ind >= plane)) if P * plane else np.zeros((), bool)
-    check(not bad.any(), RuntimeError,
-          f"{who}: Found an invalid max index: {int(ind[bad][0]) if bad.any() else 0} (output volumes are of size "
-          f"{'x'.join(str(o) for o in out)})")
-    rows = np.arange(P, dtype=np.int64)[:, None] * plane
-    glob = (ind + rows).ravel()
+    if P * plane and ind.size and (ind.min() < 0 or ind.max() >= plane):
+        first_bad = ind[(ind < 0) | (ind >= plane)][0]
+        raise RuntimeError(f"{who}: Found an invalid max index: {int(first_bad)} (output volumes are of size "
+                           f"{'x'.join(str(o) for o in out)})")
+    glob = (ind + np.arange(P, dtype=np.int64)[:, None] * plane).ravel()
     res = np.zeros(P * plane, dtype=xd.dtype)
-    # Last write wins for duplicate indices: keep each target's last occurrence.
-    last = glob.size - 1 - np.unique(glob[::-1], return_index=True)[1]
     if P * plane:
-        res[glob[last]] = xd.reshape(-1)[last]
+        vals = xd.reshape(-1)
+        res[glob] = vals
+        if not np.array_equal(res[glob], vals, equal_nan=True):
+            # Repeated indices with different values (NumPy does not promise which write
+            # wins): take each target's last occurrence, the sequential order.
+            last = glob.size - 1 - np.unique(glob[::-1], return_index=True)[1]
+            res[glob[last]] = vals[last]
 
     def vjp(g):
         if not P * plane:
