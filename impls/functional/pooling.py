@@ -99,7 +99,9 @@ def _planes(x: Tensor, nd: int):
 
 
 def _check_float(x: Tensor, who: str) -> None:
-    check(np.issubdtype(x.dtype, np.floating), RuntimeError, f"{who}: expected a floating point input, got {x.dtype}")
+    """torch's floating-only kernels raise NotImplementedError ("... not implemented for
+    'Long'"). (Its average and LP pooling also take integers; the twins do not.)"""
+    check(np.issubdtype(x.dtype, np.floating), NotImplementedError, f"{who}: not implemented for {x.dtype} inputs")
 
 
 def _check_dims(x: Tensor, nd: int, who: str, kind: type = RuntimeError) -> None:
@@ -278,6 +280,8 @@ def max_pool(x: Tensor, nd: int, kernel_size, stride=None, padding=0, dilation=1
     k, s, p, d = _window_args(nd, kernel_size, stride, padding, dilation, who)
     _check_dims(x, nd, who)
     _check_window_args(k, s, p, d, who)
+    if nd == 1 and not return_indices:  # torch's 1-d kernel without indices is floating-only; 2-d/3-d take integers
+        _check_float(x, who)
     xd, lead = _planes(x, nd)
     w = _windows(xd.shape[1:], k, s, p, d, ceil_mode, who)
     floating = np.issubdtype(xd.dtype, np.floating)

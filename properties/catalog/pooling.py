@@ -279,7 +279,9 @@ def max_pool_entry(nd):
         domains={"gradcheck": _without_indices(_window_inputs(nd, values=_separated))},
         layouts=("batched", "unbatched", "empty"),
         examples=_max_examples(nd),
-        invalid=_window_invalid(nd, {}),
+        # torch's 1-d kernel without indices is floating-only (2-d/3-d and 1-d with indices take integers)
+        invalid=_window_invalid(nd, {}) + ((Invalid("integer-input", {"kernel_size": 2},
+                                                    lambda dt: Inputs((np.arange(8).reshape(1, 2, 4),))),) if nd == 1 else ()),
         bench=_max_bench(nd),
         notes=("MNIST (LeNet) shapes: MaxPool2d(2) on 64x6x28x28 here, and on 64x16x12x12 as "
                "AdaptiveMaxPool2d(6)'s bench shape (the same windows)") if nd == 2 else "",
@@ -454,6 +456,7 @@ def _adaptive_invalid(nd, is_max):
                            lambda dt: Inputs((np.zeros((4,) * nd, dt),))))
     if is_max:
         inv.append(Invalid("empty-channels", {"output_size": 2}, lambda dt: Inputs((np.zeros((1, 0) + (4,) * nd, dt),))))
+    inv.append(Invalid("integer-input", {"output_size": 2}, lambda dt: Inputs((np.zeros((1, 2) + (4,) * nd, np.int64),))))
     return tuple(inv)
 
 
@@ -688,6 +691,7 @@ def _fractional_invalid(nd):
         Invalid("_random_samples-batch-too-small", {"kernel_size": 2, "output_size": 2, "_random_samples": np.full((1, 2, nd), 0.5)},
                 lambda dt: Inputs((np.zeros((2, 2) + (5,) * nd, dt),))),
         Invalid("_random_samples-wrong-last-dim", {"kernel_size": 2, "output_size": 2, "_random_samples": np.full((1, 2, nd + 1), 0.5)}, x),
+        Invalid("integer-input", {"kernel_size": 2, "output_size": 2}, lambda dt: Inputs((np.zeros((1, 2) + (5,) * nd, np.int64),))),
     ]
     if nd == 3:
         inv += [Invalid("kernel-zero", {"kernel_size": 0, "output_size": 2}),
@@ -828,6 +832,8 @@ def _unpool_invalid(nd):
         Invalid("output_size-wrong-length", {"kernel_size": 2}, case(fkw={"output_size": default + [4]})),
         Invalid("indices-int32", {"kernel_size": 2}, case(idx_dtype=np.int32)),
         Invalid("indices-shape-mismatch", {"kernel_size": 2}, case(x_shape=(1, 2) + (3,) * nd)),
+        Invalid("integer-input", {"kernel_size": 2},
+                lambda dt: Inputs((np.zeros((1, 2) + sz, np.int64), _unpool_case(dt, nd, sz).args[1]))),
         Invalid("default-output-negative", {"kernel_size": 1, "padding": 1},
                 lambda dt: Inputs((np.zeros((1, 1) + (1,) * nd, dt), np.zeros((1, 1) + (1,) * nd, np.int64)))),
     )
