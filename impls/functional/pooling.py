@@ -429,11 +429,19 @@ def lp_pool(x: Tensor, nd: int, norm_type: float, kernel_size, stride=None, ceil
     partial window is averaged over its in-bounds taps and then multiplied by the full
     kernel size. p = +inf is max_pool(|x|), p = -inf is -max_pool(-|x|).
 
-    Backward (torch's autograd of the same steps): with z = prod(kernel) * t',
-    dz = g * (1/p) z^(1/p - 1); dt = prod(kernel) dz where t != 0 and not NaN, else 0;
-    dx = avg_pool_backward(dt) * p x^(p - 1).
+    Backward (torch's autograd of the same steps): with z = prod(kernel) * t,
+    dz = g * (1/p) z^(1/p - 1); dt = prod(kernel) dz except where relu(|t|) <= 0
+    (t = 0: 0; a NaN passes); dx = avg_pool_backward(dt) * p x^(p - 1).
+
+    Errors come in torch's order: lp_pool2d/3d unpack kernel_size first (ValueError);
+    then the +-inf branch; then avg_pool's checks; lp_pool1d then multiplies by
+    kernel_size itself (TypeError for a tuple); 1 / p last (ZeroDivisionError for p = 0).
     """
     p = float(norm_type)
+    if nd > 1 and isinstance(kernel_size, (tuple, list)):
+        check(len(kernel_size) == nd, ValueError,
+              f"{who}: too many values to unpack (expected {nd})" if len(kernel_size) > nd
+              else f"{who}: not enough values to unpack (expected {nd}, got {len(kernel_size)})")
     if p in (math.inf, -math.inf):
         from ..autograd import abs_, neg
 
@@ -441,19 +449,12 @@ def lp_pool(x: Tensor, nd: int, norm_type: float, kernel_size, stride=None, ceil
         if p > 0:
             return max_pool(a, nd, kernel_size, stride, 0, 1, ceil_mode, who=who)
         return neg(max_pool(neg(a), nd, kernel_size, stride, 0, 1, ceil_mode, who=who))
-    inv_p = 1.0 / p  # ZeroDivisionError for p = 0, as torch
-    if nd == 1:
-        check(_is_int(kernel_size), TypeError,
-              f"{who}: mul(): argument 'other' must be a number; torch multiplies by kernel_size={kernel_size!r} itself")
-        ksize = int(kernel_size)
-    else:
-        if isinstance(kernel_size, (tuple, list)):
-            check(len(kernel_size) == nd, ValueError,
-                  f"{who}: too many values to unpack (expected {nd})" if len(kernel_size) > nd
-                  else f"{who}: not enough values to unpack (expected {nd}, got {len(kernel_size)})")
-        ksize = int(np.prod(int_tuple(kernel_size, nd, "kernel_size", who)))
     _check_float(x, who)
     xd, lead, w = _avg_checks(x, nd, kernel_size, stride, 0, ceil_mode, None, who, min_input=nd == 3)
+    check(nd > 1 or _is_int(kernel_size), TypeError,
+          f"{who}: mul(): argument 'other' must be a number; torch multiplies by kernel_size={kernel_size!r} itself")
+    ksize = int(np.prod(w.k))
+    inv_p = 1.0 / p  # ZeroDivisionError for p = 0, as torch
     dt = xd.dtype
     xpow = pow_scalar(xd, p)
     t, avg_backward = _avg_forward(xpow, w, True, None)

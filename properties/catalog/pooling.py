@@ -363,6 +363,9 @@ def _lp_examples(nd):
                           lambda dt: Inputs((_normal((1, 2) + (5,) * nd, dt, 9),))))
     ex.append(Example("stride", "edge", {"norm_type": 2, "kernel_size": 3, "stride": 1},
                       lambda dt: Inputs((_normal((2, 2) + (4,) * nd, dt, 10),))))
+    # p = inf is max_pool(|x|) before anything multiplies by kernel_size: a tuple works in 1-d
+    ex.append(Example("p=inf-tuple-kernel", "edge", {"norm_type": math.inf, "kernel_size": (2,) * nd, "ceil_mode": True},
+                      lambda dt: Inputs((_normal((1, 2) + (5,) * nd, dt, 19),))))
     return tuple(ex)
 
 
