@@ -21,3 +21,4 @@ from .loss import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .pixelshuffle import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403

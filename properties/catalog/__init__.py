@@ -15,7 +15,7 @@ from nnparity.catalog import Entry
 
 from .scope import NOT_YET, OUT_OF_SCOPE  # noqa: F401
 
-FAMILIES = ("core", "activations", "adaptive", "losses", "classification", "ctc", "conv", "padding", "upsampling")
+FAMILIES = ("core", "activations", "adaptive", "losses", "classification", "ctc", "conv", "padding", "upsampling", "pooling")
 
 
 def _load() -> dict[str, Entry]:

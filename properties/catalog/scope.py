@@ -22,15 +22,12 @@ OUT_OF_SCOPE = {
 }
 
 _NOT_YET_NAMES = """
-AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d
-AlphaDropout AvgPool1d AvgPool2d AvgPool3d BatchNorm2d BatchNorm3d Bilinear CosineSimilarity CrossMapLRN2d
-Dropout1d Dropout2d Dropout3d Embedding EmbeddingBag FeatureAlphaDropout FractionalMaxPool2d
-FractionalMaxPool3d GRU GRUCell GroupNorm InstanceNorm1d InstanceNorm2d InstanceNorm3d LPPool1d LPPool2d
-LPPool3d LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d
-LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d LazyInstanceNorm1d LazyInstanceNorm2d
-LazyInstanceNorm3d LazyLinear LocalResponseNorm MaxPool1d MaxPool2d MaxPool3d MaxUnpool1d MaxUnpool2d
-MaxUnpool3d MultiheadAttention PairwiseDistance RMSNorm RNN RNNCell Transformer TransformerDecoder
-TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer Unflatten
+AlphaDropout BatchNorm2d BatchNorm3d Bilinear CosineSimilarity CrossMapLRN2d Dropout1d Dropout2d Dropout3d
+Embedding EmbeddingBag FeatureAlphaDropout GRU GRUCell GroupNorm InstanceNorm1d InstanceNorm2d InstanceNorm3d
+LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d LazyConv3d
+LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d LazyInstanceNorm1d LazyInstanceNorm2d
+LazyInstanceNorm3d LazyLinear LocalResponseNorm MultiheadAttention PairwiseDistance RMSNorm RNN RNNCell
+Transformer TransformerDecoder TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer Unflatten
 """
 
 
