@@ -29,7 +29,7 @@ from .warnings_parity import LABEL as WARNINGS_LABEL
 __all__ = ["Run", "load_run", "discrepancies", "severity_key", "discrepancy_ids", "case_text", "item",
            "HARM", "HARNESS", "KINDS", "KIND_DETAILS", "harm_kind", "problem_kind", "headroom_of", "input_signature", "Fold", "Item",
            "triage", "class_verdicts", "input_line", "identity", "identity_text", "Baseline", "load_baseline",
-           "compare_with_baseline", "BASELINE_GROUPS"]
+           "compare_with_baseline", "BASELINE_GROUPS", "variant"]
 
 
 @dataclass
@@ -204,7 +204,7 @@ def discrepancy_ids(recs: list[Record]) -> list[str]:
     seen: Counter = Counter()
     out = []
     for r in recs:
-        parts = (r.entry, r.check, r.dtype, r.device, r.mode, r.example, _variant(r))
+        parts = (r.entry, r.check, r.dtype, r.device, r.mode, r.example, variant(r))
         base = _slug("-".join(p for p in parts if p)) or "discrepancy"
         seen[base] += 1
         out.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
@@ -254,7 +254,7 @@ def item(rec: Record, did: str | None = None) -> dict:
     d["first_line"] = next(iter((rec.message or rec.problem or "").strip().splitlines()), "")
     m = re.search(r"@reproduce_failure\([^)]*\)", rec.reproduce_blob or "")
     d["reproduce_decorator"] = m.group(0) if m else (rec.reproduce_blob or "").strip() or None
-    d["harm"], d["problem_kind"], d["variant"] = harm_kind(rec), problem_kind(rec), _variant(rec)
+    d["harm"], d["problem_kind"], d["variant"] = harm_kind(rec), problem_kind(rec), variant(rec)
     d["identity"] = identity_text(rec)
     d["input_line"] = input_line(rec.minimal_example)
     return d
@@ -405,7 +405,7 @@ def class_verdicts(items: list[Item]) -> list[dict]:
 
 
 # -- identity across runs, and the comparison with a baseline -------------------------
-def _variant(rec: Record) -> str:
+def variant(rec: Record) -> str:
     """Which parametrisation of a check a record is, beyond its fields: the layout
     (layouts check) and the module method, from the case (or a skip's extra)."""
     layout, method = rec.extra.get("layout", ""), rec.extra.get("method", "")
@@ -423,7 +423,7 @@ def identity(rec: Record) -> tuple:
     mode, fixed example, variant (layout, method), the array judged worst, and the
     problem kind. Not the headroom, the shrunk case or the seed, which change between
     runs while the disagreement stays."""
-    return (rec.entry, rec.check, rec.dtype, rec.device, rec.mode, rec.example, _variant(rec), rec.what,
+    return (rec.entry, rec.check, rec.dtype, rec.device, rec.mode, rec.example, variant(rec), rec.what,
             problem_kind(rec))
 
 

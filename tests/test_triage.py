@@ -239,6 +239,8 @@ def test_report_shows_the_three_groups_and_the_other_torch(runs, tmp_path):
     assert b["mismatches"] == ["torch 2.12.0 in the baseline, 2.13.0 here"]
     assert {i["class"]: i["baseline"] for i in data["discrepancies"]} == {"ReLU": "still failing", "Linear": "new",
                                                                         "Tanh": "new"}
+    assert {c["class"]: c["baseline"] for c in data["classes"]} == {"ReLU": {"still failing": 1}, "Linear": {"new": 1},
+                                                                   "Tanh": {"new": 1}}
     md = (tmp_path / "out" / "REPORT.md").read_text()
     section = md[md.index("## 4. Compared with the baseline"):md.index("## 5.")]
     new, still, fixed = (section.index(h) for h in ("### New (2)", "### Still failing (1)", "### Fixed (1)"))

@@ -5,7 +5,8 @@ results.json and the templates. The logic (harm kinds, folding, identity) is
 
 from __future__ import annotations
 
-from ..results import BASELINE_GROUPS, HARM, HARNESS, KIND_DETAILS, KINDS, headroom_of, identity_text, input_line
+from ..results import (BASELINE_GROUPS, HARM, HARNESS, KIND_DETAILS, KINDS, headroom_of, identity_text, input_line,
+                       variant)
 
 __all__ = ["ORDER", "ORDER_NOTE", "FOLD_TEXT", "triage_json", "classes_json", "baseline_json"]
 
@@ -25,7 +26,7 @@ def _ref(rec, ids: dict) -> dict:
     """A discrepancy as a fold lists it: its id (anchor and repro file) and where it ran."""
     did = ids[id(rec)]
     return {"id": did, "repro": f"repro/{did}.py", "check": rec.check, "dtype": rec.dtype, "device": rec.device,
-            "mode": rec.mode, "example": rec.example, "what": rec.what, "problem": rec.problem,
+            "mode": rec.mode, "example": rec.example, "variant": variant(rec), "what": rec.what, "problem": rec.problem,
             "headroom": headroom_of(rec), "verdict": rec.verdict}
 
 
@@ -46,13 +47,20 @@ def triage_json(items, ids: dict, status: dict | None) -> list[dict]:
 
 
 def classes_json(verdicts, triage_items: list[dict], ids: dict) -> list[dict]:
-    """One line per class with discrepancies (:func:`nnparity.results.class_verdicts`)."""
+    """One line per class with discrepancies (:func:`nnparity.results.class_verdicts`),
+    with its baseline counts (new, still failing) where the items have them."""
     number = {(t["class"], t["kind"]): t["number"] for t in triage_items}
+    base: dict = {}
+    for t in triage_items:
+        for g, n in t["baseline"].items():
+            base.setdefault(t["class"], {}).setdefault(g, 0)
+            base[t["class"]][g] += n
     out = []
     for v in verdicts:
         out.append({"class": v["class"], "anchor": f"class-{v['class']}", "checks": v["checks"],
                     "kinds": [{"kind": k, "title": KINDS[k], "item": number[(v["class"], k)]} for k in v["kinds"]],
-                    "discrepancies": v["discrepancies"], "headroom": v["headroom"], "worst": ids[id(v["worst"])]})
+                    "discrepancies": v["discrepancies"], "headroom": v["headroom"], "worst": ids[id(v["worst"])],
+                    "baseline": base.get(v["class"], {})})
     return out
 
 
@@ -64,7 +72,7 @@ def baseline_json(comparison: dict | None, ids: dict) -> dict | None:
 
     def rows(recs, linked):
         return [{"identity": identity_text(r), "class": r.entry, "check": r.check, "dtype": r.dtype,
-                 "device": r.device, "mode": r.mode, "example": r.example, "what": r.what,
+                 "device": r.device, "mode": r.mode, "example": r.example, "variant": variant(r), "what": r.what,
                  "problem": r.problem, "headroom": headroom_of(r), "id": ids.get(id(r)) if linked else None}
                 for r in recs]
 
