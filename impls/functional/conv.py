@@ -39,6 +39,8 @@ Conventions from torch (aten/src/ATen/native/Convolution.cpp):
 
 from __future__ import annotations
 
+import warnings
+
 import itertools
 import numbers
 
@@ -70,6 +72,17 @@ def expand_param(value, n: int, name: str, who: str) -> tuple:
           f"{who}: expected {name} to be a single integer value or a list of {n} values to match the convolution "
           f"dimensions, but got {name}={list(value)}")
     return tuple(int(v) for v in value)
+
+
+_WARNED: set = set()
+
+
+def _warn_once(message: str) -> None:
+    """torch's TORCH_WARN_ONCE: a UserWarning the first time in the process, then never
+    again (ATen's ``_convolution_mode`` warns so for an asymmetric 'same' padding)."""
+    if message not in _WARNED:
+        _WARNED.add(message)
+        warnings.warn(message, UserWarning, stacklevel=3)
 
 
 def same_padding(kernel: tuple, dilation: tuple) -> tuple:
@@ -259,6 +272,9 @@ def convolution(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
         if padding == "same":
             check(all(s == 1 for s in stride), RuntimeError, f"{who}: padding='same' is not supported for strided convolutions")
             pads = same_padding(kernel, dilation)
+            if any(lo != hi for lo, hi in pads):
+                _warn_once("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded "
+                           "copy of the input be created")
         else:
             pads = ((0, 0),) * D
     else:
