@@ -43,8 +43,14 @@ def pytest_addoption(parser):
     group.addoption("--records", default=os.environ.get("NNPARITY_RECORDS"), help="directory for JSON-lines records")
 
 
-def _is_worker() -> bool:
-    return "PYTEST_XDIST_WORKER" in os.environ
+_WORKER: dict = {"is": False}  # set in pytest_configure: hooks without a config ask this
+
+
+def _is_worker(config=None) -> bool:
+    """Whether this session is an xdist worker: xdist gives a worker's config a
+    ``workerinput``. (Not the PYTEST_XDIST_WORKER variable: a pytest started from a
+    test inside a worker inherits it and is no worker.)"""
+    return hasattr(config, "workerinput") if config is not None else _WORKER["is"]
 
 
 def pytest_configure(config):
@@ -72,10 +78,11 @@ def pytest_configure(config):
     config.nnparity_seed = 0 if config.nnparity_profile == "ci" else (
         int(given_seed) if given_seed is not None else secrets.randbits(32))
     records = config.getoption("--records")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    _WORKER["is"] = _is_worker(config)
+    worker = config.workerinput["workerid"] if _is_worker(config) else "main"
     config.nnparity_writer = RecordWriter(records, worker) if records else None
     config.nnparity_failed = set()
-    if records and not _is_worker():
+    if records and not _is_worker(config):
         directory = Path(records)
         (directory / "catalog.json").write_text(json.dumps(snapshot(config.nnparity_catalog), indent=1),
                                                 encoding="utf-8")
@@ -204,7 +211,7 @@ def pytest_sessionfinish(session, exitstatus):
     exit status in meta.json, so that the gate judges the whole run from the
     records alone."""
     config = session.config
-    if _is_worker() or not config.getoption("--records", None) or not hasattr(config, "nnparity_impl"):
+    if _is_worker(config) or not config.getoption("--records", None) or not hasattr(config, "nnparity_impl"):
         return
     directory = Path(config.getoption("--records"))
     recorded = {r.test_id for r in load_records(directory) if r.verdict in DISCREPANT}
