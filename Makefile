@@ -5,6 +5,7 @@
 #   make test     the test suite (what CI runs)
 #   make gate     the CI conformance gate against the reviewed allowlist
 #   make bench    timing comparisons (pytest-benchmark)
+#   make soak     the whole suite under dev with SEEDS seeds (default 50), one summary
 
 PYTHON ?= python3
 VENV   := .venv
@@ -14,8 +15,9 @@ PROFILE ?= dev
 OUT    ?= report
 JOBS   ?= 2
 PYTEST_ARGS ?=
+SEEDS  ?= 50
 
-.PHONY: venv test report gate bench clean
+.PHONY: venv test report gate bench soak clean
 
 venv: $(STAMP)
 
@@ -38,6 +40,9 @@ gate: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m nnparity bench --out $(OUT)
+
+soak: $(STAMP)
+	$(PY) -m nnparity.soak --seeds $(SEEDS) --jobs $(JOBS) --out build/soak
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .benchmarks
