@@ -5,7 +5,8 @@ Fails (exit 1) on any discrepancy (a record with verdict ``fail``, ``error`` or
 harness test or a crashed worker) that the reviewed allowlist does not cover, on
 every *stale* allowlist entry (one whose scope ran, with at least one passing
 record, without the discrepancy it excuses), and on an incomplete run (killed,
-interrupted, nothing collected). An entry whose scope did not run at all
+interrupted, nothing collected; for records merged from several directories, also
+a shard missing or given twice: ``results.load_runs``). An entry whose scope did not run at all
 (filtered out with ``-k``, CUDA absent) cannot be judged; it is reported as
 unverified and does not fail the gate. Only a twin's disagreement (``fail``) can be
 allowlisted; harness errors and checks that judged nothing always fail. The gate
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from .allowlist import AllowEntry
 from .records import Record
-from .results import discrepancies, load_run, severity_key
+from .results import Run, discrepancies, load_runs, severity_key
 
 __all__ = ["GateResult", "judge", "run_gate", "write_junit"]
 
@@ -129,9 +130,15 @@ def write_junit(result: GateResult, path, allowlist_path="allowlist.toml") -> No
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def run_gate(records_dir, allowlist: list[AllowEntry], junit_path, allowlist_path="allowlist.toml") -> GateResult:
-    """Judge a records directory (its records, and whether its run completed)."""
-    run = load_run(records_dir)
+def run_gate(records, allowlist: list[AllowEntry], junit_path, allowlist_path="allowlist.toml", *,
+             allow_mixed: bool = False) -> GateResult:
+    """Judge a records directory, several merged (the shards of one split, runs on
+    several machines: ``results.load_runs``), or a loaded Run: its records, and
+    whether the run (every part of it) completed."""
+    if not isinstance(records, Run):
+        dirs = records if isinstance(records, (list, tuple)) else [records]
+        records = load_runs(dirs, allow_mixed=allow_mixed)
+    run = records
     result = judge(run.records, allowlist)
     result.problems += [p for p in run.problems if p not in result.problems and not p.startswith("no records")]
     write_junit(result, junit_path, allowlist_path)

@@ -25,7 +25,7 @@ from pathlib import Path
 from .. import PROJECT_ROOT
 from ..allowlist import load_allowlist
 from ..repro import script_text
-from ..results import discrepancies, discrepancy_ids, item, load_run
+from ..results import Run, discrepancies, discrepancy_ids, item, load_run
 from ..vocab import VERDICTS
 from .machine import environment
 from .matrix import STATUSES, build_matrix, coverage
@@ -57,7 +57,7 @@ def build_report(records_dir, out, *, meta: dict | None = None, bench_json=None,
     started = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    run = load_run(records_dir)
+    run = records_dir if isinstance(records_dir, Run) else load_run(records_dir)  # a Run: merged (results.load_runs)
     records = run.records
     meta = {**run.meta, **(meta or {})}
     meta["profile"] = meta.get("profile") or "unknown"
