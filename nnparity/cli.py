@@ -133,7 +133,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("all",) + DEVICES, default="all", help="torch devices (default all available)")
     p.add_argument("--out", default="campaign", help="output folder: records/ and the report (default campaign/)")
     p.add_argument("--impl", default=None, help="package implementing the contract (default impls)")
-    p.add_argument("--seed", type=int, default=None, help="seed of the campaign's first slice (default: random)")
     p.add_argument("--slice-examples", type=int, default=None, metavar="N",
                    help="examples in each unit's first slice (default 20, the dev profile; later rounds grow to 400)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress display (also when not a terminal)")
@@ -293,7 +292,7 @@ def cmd_fuzz(args) -> int:
 
     try:
         campaign = Campaign(Path(args.out), budget=budget, classes=classes, checks=checks, shard=shard,
-                            device=args.device, impl=args.impl, seed=args.seed, first_slice=args.slice_examples,
+                            device=args.device, impl=args.impl, first_slice=args.slice_examples,
                             quiet=args.quiet)
     except (ValueError, ImplError) as e:
         raise UsageProblem(str(e)) from None
