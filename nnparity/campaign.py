@@ -215,7 +215,8 @@ class Campaign:
         self.round = self.round_done = self.slices = self.examples = self.discrepancies = 0
         self.current: Unit | None = None
         self.current_n = 0
-        self.started = time.monotonic()
+        self.started, self.wall_started = time.monotonic(), time.time()
+        self.records = self.out / "records"
         self.ended = ""
 
     # -- what to run ------------------------------------------------------------------
@@ -355,7 +356,7 @@ class Campaign:
             "project_root": str(PROJECT_ROOT), "torch": torch.__version__, "numpy": numpy.__version__,
             "git_commit": git_commit(PROJECT_ROOT), "host": __import__("platform").node(), "cuda": cuda_device_name(),
             "device_selection": self.device, "jobs": 1,
-            "shard": f"{self.shard.index}/{self.shard.count}" if self.shard else None, "shard_plan": self.shard_plan,
+            "shard": str(self.shard) if self.shard else None, "shard_plan": self.shard_plan,
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.wall_started)),
             "duration_s": round(elapsed, 2),
             "campaign": {"budget_s": self.budget, "elapsed_s": round(elapsed, 2), "rounds": self.round,
@@ -380,7 +381,6 @@ class Campaign:
         from .catalog import snapshot
         from .report import build_report
 
-        self.records = self.out / "records"
         self.records.mkdir(parents=True, exist_ok=True)
         for old in list(self.records.glob("records-*.jsonl")) + [self.records / "meta.json"]:
             old.unlink(missing_ok=True)
@@ -390,8 +390,8 @@ class Campaign:
         self._write_meta("running")
         units = sum(len(u) for u in self.units.values())
         print(f"nnparity fuzz: {len(self.classes)} classes, {units} units ({', '.join(self.kinds)}), budget "
-              f"{_hms(self.budget)}, seed {self.seed}" + (f", shard {self.shard.index}/{self.shard.count}"
-                                                         if self.shard else "") + f" -> {self.out}/", file=sys.stderr)
+              f"{_hms(self.budget)}" + (f", shard {self.shard}" if self.shard else "") + f" -> {self.out}/",
+              file=sys.stderr)
         interrupted = None
         previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
