@@ -113,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--bench", action="store_true", help="also run the timing benchmarks (bench.json) before rendering")
     p.add_argument("--bench-json", default=None, help="timing results to show (default OUT/bench.json when present)")
+    p.add_argument("--bench-max-time", type=float, default=0.5,
+                   help="with --bench: pytest-benchmark seconds per measurement (default 0.5)")
     p.add_argument("--allowlist", default=None, help="mark allowlisted discrepancies in the report (default allowlist.toml)")
     p.set_defaults(func=cmd_report)
 
@@ -222,7 +224,8 @@ def cmd_report(args) -> int:
     out = Path(args.out)
     bench_json = Path(args.bench_json) if args.bench_json else out / "bench.json"
     if args.bench:
-        code = run_bench(out, resolve_classes(args.classes), threads=1, impl=args.impl, max_time=0.5, quiet=args.quiet)
+        code = run_bench(out, resolve_classes(args.classes), threads=1, impl=args.impl, max_time=args.bench_max_time,
+                         quiet=args.quiet)
         if code not in (0, 1):
             print(f"nnparity: the benchmarks did not complete (pytest exit {code}); the report shows no timing",
                   file=sys.stderr)
