@@ -173,8 +173,6 @@ def _records_dir(args):
         missing = [d for d in args.records if not Path(d).is_dir()]
         if missing:
             raise UsageProblem(f"--records {' '.join(missing)}: no such directory")
-        if len(args.records) == 1:
-            return Path(args.records[0]), {}
         try:
             return load_runs(args.records, allow_mixed=args.allow_mixed), {}
         except (MixedRuns, ValueError) as e:

@@ -91,14 +91,17 @@ class MixedRuns(ValueError):
 
 def load_runs(records_dirs, *, allow_mixed: bool = False) -> Run:
     """Merge several records directories (the shards of one split, or runs on several
-    machines) into one Run: every record of every run, and the reasons the merge is
+    machines) into one Run (one directory: that run, judged whole: a lone shard of a
+    split is incomplete): every record of every run, and the reasons the merge is
     incomplete: a part's own (killed, crashed, no records), a shard missing from its
     split or given twice, shards of different splits. Runs at different commits or
     torch versions raise :class:`MixedRuns` unless ``allow_mixed``; the merged meta
     lists every run side by side (``meta['runs']``)."""
     dirs = [Path(d) for d in records_dirs]
-    if len(dirs) == 1:
-        return load_run(dirs[0])
+    if len(dirs) == 1:  # one directory: a run of its own, unless it is one shard of a split
+        run = load_run(dirs[0])
+        run.problems += _shard_problems(dirs, [run])
+        return run
     if len({d.resolve() for d in dirs}) < len(dirs):
         raise ValueError(f"a records directory is given twice: {', '.join(map(str, dirs))}")
     runs = [load_run(d) for d in dirs]
