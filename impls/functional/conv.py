@@ -74,6 +74,10 @@ def expand_param(value, n: int, name: str, who: str) -> tuple:
     return tuple(int(v) for v in value)
 
 
+#: NaN/inf inputs and overflowing products: torch's GEMMs do not warn, NumPy's matmul would
+#: (RuntimeWarning: invalid value encountered in matmul).
+_QUIET = np.errstate(invalid="ignore", over="ignore")
+
 _WARNED: set = set()
 
 
@@ -311,6 +315,7 @@ def convolution(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
 PER_TAP_MIN_CHANNELS = 8
 
 
+@_QUIET
 def _conv_core(x: Tensor, weight: Tensor, bias, stride, pads, dilation, groups, kernel, out) -> Tensor:
     N, C = x.shape[:2]
     C_out, G = weight.shape[0], groups
@@ -335,6 +340,7 @@ def _conv_core(x: Tensor, weight: Tensor, bias, stride, pads, dilation, groups, 
     y = win.from_grid(y_grid.reshape(N, C_out, win.L))
     y = y + bias.data.reshape((1, C_out) + (1,) * len(out)) if bias is not None else np.ascontiguousarray(y)
 
+    @_QUIET
     def vjp(g):
         g_grid = win.to_grid(g).reshape(N, G, Cout_g, win.L)
         gx = gw = None
@@ -431,6 +437,7 @@ def conv_transpose(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride
     return _unbatched(y, batched)
 
 
+@_QUIET
 def _conv_transpose_core(x: Tensor, weight: Tensor, bias, stride, pad, dilation, groups, kernel, size) -> Tensor:
     N, C_in = x.shape[:2]
     spatial = x.shape[2:]
@@ -445,6 +452,7 @@ def _conv_transpose_core(x: Tensor, weight: Tensor, bias, stride, pad, dilation,
     y = win.fold(cols, pad, size)  # the output is the frame from p on (zero past its end)
     y = y + bias.data.reshape((1, C_out) + (1,) * len(size)) if bias is not None else np.ascontiguousarray(y)
 
+    @_QUIET
     def vjp(g):
         gcols = win.unfold(g, pad).reshape(N, G, Cout_g * win.K, win.L)
         gx = np.ascontiguousarray(win.from_grid(np.matmul(w_g, gcols).reshape(N, C_in, win.L))) if x.requires_grad else None
