@@ -8,74 +8,130 @@ import numpy as np
 
 from .. import functional as F
 from .._validate import check
+from ..functional.normalization import check_eps
 from .module import Module, Parameter, check_device, resolve_dtype
 
-__all__ = ["BatchNorm1d"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"]
 
 
-class _BatchNorm(Module):
-    _expected_ndims: tuple = ()
+class _NormBase(Module):
+    """Common base of the batch and instance norms: parameters, buffers, repr.
+
+    State is created by :meth:`_materialize` so that a lazy subclass can build the
+    module with ``num_features=0``, no state, and call it on the first forward with
+    the inferred ``input.shape[1]``.
+    """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device=None, dtype=None):
+                 track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True):
         super().__init__()
-        check(isinstance(num_features, numbers.Integral) and num_features >= 0, TypeError if not isinstance(num_features, numbers.Integral) else RuntimeError,
-              f"{type(self).__name__}: num_features must be a non-negative int, got {num_features!r}")
+        check(isinstance(num_features, numbers.Integral) and not isinstance(num_features, bool), TypeError,
+              f"{type(self).__name__}: num_features must be an int, got {num_features!r}")
+        check(num_features >= 0, RuntimeError,
+              f"{type(self).__name__}: Trying to create tensor with negative dimension {num_features}: [{num_features}]")
         check_device(device)
-        dt = resolve_dtype(dtype)
+        self._dtype = resolve_dtype(dtype)
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
+        self.affine, self.track_running_stats, self._use_bias = affine, track_running_stats, bias
+        self._materialize(self.num_features)
+
+    def _materialize(self, num_features: int) -> None:
+        """Parameters (weight 1, bias 0) and buffers (mean 0, var 1, counter 0), torch's order."""
+        dt = self._dtype
+        self.num_features = num_features
+        if self.affine:
             self.weight = Parameter(np.ones(num_features, dt))
-            self.bias = Parameter(np.zeros(num_features, dt))
+            if self._use_bias:
+                self.bias = Parameter(np.zeros(num_features, dt))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", np.zeros(num_features, dt))
-            self.register_buffer("running_var", np.ones(num_features, dt))
-            self.register_buffer("num_batches_tracked", np.zeros((), np.int64))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        tracked = self.track_running_stats
+        self.register_buffer("running_mean", np.zeros(num_features, dt) if tracked else None)
+        self.register_buffer("running_var", np.ones(num_features, dt) if tracked else None)
+        self.register_buffer("num_batches_tracked", np.zeros((), np.int64) if tracked else None)
 
-    def _check_input_dim(self, x):
-        check(x.ndim in self._expected_ndims, ValueError, f"expected {' or '.join(f'{d}D' for d in self._expected_ndims)} input (got {x.ndim}D input)")
+    def _check_input_dim(self, x) -> None:
+        raise NotImplementedError
+
+    def _check_floating(self, x) -> None:
+        # torch: NotImplementedError '"batch_norm" not implemented for 'Long'' (a RuntimeError subclass)
+        check(np.issubdtype(x.dtype, np.floating), NotImplementedError,
+              f"{type(self).__name__}: normalisation is not implemented for {x.dtype} input (floating point only)")
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    def _check_channels(self, x) -> None:
+        C = self.num_features
+        check(x.shape[1] == C, RuntimeError,
+              f"{type(self).__name__}: running_mean should contain {x.shape[1]} elements not {C} "
+              f"(input has {x.shape[1]} channels in dim 1, the module was built for num_features={C})")
 
     def forward(self, input):
+        # torch's order: rank, (SyncBatchNorm: channels > 0), values per channel, eps, then ATen's checks.
         self._check_input_dim(input)
-        C = self.num_features
-        check(input.shape[1] == C, RuntimeError,
-              f"{type(self).__name__}: running_mean should contain {input.shape[1]} elements not {C} "
-              f"(input has {input.shape[1]} channels in dim 1, the module was built for num_features={C})")
-        check(np.issubdtype(input.dtype, np.floating), RuntimeError, f"{type(self).__name__}: expected a floating point input, got {input.dtype}")
         use_batch_stats = self.training or self.running_mean is None
         if use_batch_stats:
             per_channel = input.shape[0] * int(np.prod(input.shape[2:], dtype=np.int64))
-            check(per_channel != 1, ValueError, f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}")
+            check(per_channel != 1, ValueError,
+                  f"Expected more than 1 value per channel when training, got input size {tuple(input.shape)}")
+        check_eps(self.eps, use_batch_stats)
+        self._check_channels(input)
+        self._check_floating(input)
         factor = 0.0 if self.momentum is None else self.momentum
         tracked = None
         if self.training and self.track_running_stats:
             tracked = self.num_batches_tracked + 1
             factor = 1.0 / float(tracked) if self.momentum is None else self.momentum
-        out, new_mean, new_var = F.batch_norm(
-            input, self.running_mean, self.running_var,
-            self.weight, self.bias, use_batch_stats, factor, self.eps,
-        )
-        # Only now, with the forward done, update state (a failed call changes nothing).
+        out, new_mean, new_var = F.batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
+                                              use_batch_stats, factor, self.eps)
+        # Only now, with the forward done, update state (a failed call changes nothing;
+        # torch increments num_batches_tracked before it validates: docs/findings/norm.md).
         if tracked is not None:
             self.num_batches_tracked = np.asarray(tracked, np.int64)
             if new_mean is not None:
                 self.running_mean, self.running_var = new_mean, new_var
         return out
 
-    def extra_repr(self):
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
-
 
 class BatchNorm1d(_BatchNorm):
     """Batch norm over a 2D (N, C) or 3D (N, C, L) input."""
 
-    _expected_ndims = (2, 3)
+    def _check_input_dim(self, x):
+        check(x.ndim in (2, 3), ValueError, f"expected 2D or 3D input (got {x.ndim}D input)")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over a 4D (N, C, H, W) input."""
+
+    def _check_input_dim(self, x):
+        check(x.ndim == 4, ValueError, f"expected 4D input (got {x.ndim}D input)")
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch norm over a 5D (N, C, D, H, W) input."""
+
+    def _check_input_dim(self, x):
+        check(x.ndim == 5, ValueError, f"expected 5D input (got {x.ndim}D input)")
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch norm over an input of rank >= 2 (N, C, *). Without an initialised
+    process group (always, for a NumPy twin) torch computes plain batch norm on the
+    local batch, in training and in eval; so does the twin. ``process_group`` is
+    kept for signature parity and not used."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, process_group=None, device=None, dtype=None, *, bias: bool = True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
+        self.process_group = process_group
+
+    def _check_input_dim(self, x):
+        check(x.ndim >= 2, ValueError, f"expected at least 2D input (got {x.ndim}D input)")
+        check(x.shape[1] != 0, ValueError, "SyncBatchNorm number of input channels should be non-zero")

@@ -11,7 +11,8 @@ import importlib
 
 from .entry import CHECK_KINDS, LAYOUTS, Entry, Example, Inputs, Invalid  # noqa: F401
 
-FAMILIES = ("core", "activations", "adaptive", "losses", "classification", "ctc")
+FAMILIES = ("core", "activations", "adaptive", "losses", "classification", "ctc",
+            "norm")
 
 
 def _load() -> dict[str, Entry]:

@@ -1,4 +1,4 @@
-"""Catalog entries: linear layers, reshapes, dropout, batch norm, containers."""
+"""Catalog entries: linear layers, reshapes, dropout, containers (batch norm is in norm.py)."""
 
 from __future__ import annotations
 
@@ -163,44 +163,6 @@ DROPOUT = Entry(
 )
 
 
-# -- BatchNorm1d --------------------------------------------------------------------
-
-def batchnorm1d_inputs(kw, dt, layout):
-    C = kw["num_features"]
-    if layout == "empty":
-        return st.just(Inputs((np.zeros((0, C), dt),)))
-    # Batch statistics need more than one value per channel: N >= 2.
-    shapes = st.one_of(st.tuples(st.integers(2, 5)).map(lambda t: (t[0], C)),
-                       st.tuples(st.integers(2, 4), st.integers(1, 4)).map(lambda t: (t[0], C, t[1])))
-    return shapes.flatmap(lambda s: float_arrays(s, dt, -5, 5)).map(lambda x: Inputs((x,)))
-
-
-BATCHNORM1D = Entry(
-    name="BatchNorm1d",
-    kwargs=st.fixed_dictionaries(
-        {"num_features": st.integers(1, 4)},
-        optional={"eps": st.sampled_from([1e-5, 1e-3, 0.1]), "momentum": st.sampled_from([0.1, 0.5, 1.0, None]),
-                  "affine": st.booleans(), "track_running_stats": st.booleans()}),
-    inputs=batchnorm1d_inputs, factory_kwargs=True, layouts=("batched", "empty"),
-    train_eval_differs=True, stateful=True,
-    examples=(
-        Example("affine=False", "edge", {"num_features": 3, "affine": False}, lambda dt: Inputs((_normal((4, 3), dt),))),
-        Example("track_running_stats=False-eval", "edge", {"num_features": 3, "track_running_stats": False},
-                lambda dt: Inputs((_normal((4, 3, 2), dt),)), mode="eval"),
-        Example("momentum=None", "edge", {"num_features": 2, "momentum": None}, lambda dt: Inputs((_normal((5, 2), dt),))),
-        Example("3d-input", "edge", {"num_features": 2}, lambda dt: Inputs((_normal((3, 2, 4), dt),))),
-        Example("special", "special", {"num_features": 2}, lambda dt: Inputs((np.array([[np.nan, 1.0], [0.0, 2.0], [1.0, 3.0]], dt),)),
-                mode="eval"),
-    ),
-    invalid=(
-        Invalid("4d-input", {"num_features": 2}, lambda dt: Inputs((np.zeros((2, 2, 2, 2), dt),))),
-        Invalid("wrong-channels", {"num_features": 3}, lambda dt: Inputs((np.zeros((4, 2), dt),))),
-        Invalid("one-value-per-channel", {"num_features": 3}, lambda dt: Inputs((np.zeros((1, 3), dt),))),
-    ),
-    bench=lambda dt: ({"num_features": 64}, Inputs((_normal((256, 64, 32), dt),))),
-)
-
-
 # -- Sequential ---------------------------------------------------------------------
 
 def _sequential_layers():
@@ -240,4 +202,4 @@ SEQUENTIAL = Entry(
                       Inputs((_normal((256, 256), dt),))),
 )
 
-ENTRIES = [IDENTITY, LINEAR, FLATTEN, DROPOUT, BATCHNORM1D, SEQUENTIAL]
+ENTRIES = [IDENTITY, LINEAR, FLATTEN, DROPOUT, SEQUENTIAL]  # BatchNorm1d: norm.py
