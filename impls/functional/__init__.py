@@ -6,6 +6,7 @@ One file per torch.nn category, like torch/nn/functional.py split up.
 from .activation import *  # noqa: F401,F403
 from .classification import *  # noqa: F401,F403
 from .ctc import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403

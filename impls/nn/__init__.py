@@ -11,6 +11,7 @@ from .batchnorm import *  # noqa: F401,F403
 from .classification import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
 from .ctc import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .flatten import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403

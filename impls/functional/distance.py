@@ -1,0 +1,68 @@
+"""Distances between vectors: pairwise p-norm distance and cosine similarity."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validate import check, normalize_dim
+from ..autograd import Tensor, op, unbroadcast
+from .loss import _broadcast_shapes, _vector_norm, pairwise_distance
+
+__all__ = ["pairwise_distance", "cosine_similarity"]
+
+# pairwise_distance (||x1 - x2 + eps||_p over the last dim, torch's norm_backward) is
+# shared with the triplet losses and lives in loss.py; it is re-exported here.
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """sum over ``dim`` of (x1 / max(||x1||, eps)) * (x2 / max(||x2||, eps)).
+
+    As torch's ATen ``cosine_similarity`` (aten/src/ATen/native/Distance.cpp): x1 and
+    x2 are broadcast first; each 2-norm is clamped at ``eps`` *separately* (not their
+    product, as the docstring's formula says); the norms are taken in the input's
+    dtype (so, like torch, a float32 sum of squares can overflow to inf; one
+    element's norm is |x|, which does not).
+
+    Backward. torch clamps the norms in place under ``no_grad``, so autograd
+    differentiates the *unclamped* norm: with u = x1 / c1, c1 = max(n1, eps),
+    gu = g x2 / c2,
+    dx1 = gu / c1 - sum(gu u / c1) * (x1 / n1, 0 where n1 == 0),
+    and symmetrically for x2. Below eps this is not the derivative of the forward
+    (which is linear there): the twin follows torch. The rest is computed in float64
+    and rounded once: for nearly parallel vectors the two terms cancel, and float32
+    would leave ~1e-7 / n1 of noise (torch's float32 result has it).
+    """
+    dt = np.result_type(x1.dtype, x2.dtype)
+    check(np.issubdtype(dt, np.floating), RuntimeError,
+          f"cosine_similarity: expected common dtype to be floating point, yet common dtype is {dt}")
+    shape = _broadcast_shapes("cosine_similarity", x1=x1, x2=x2)
+    ax = normalize_dim(dim, len(shape), "cosine_similarity")
+    work = shape if shape else (1,)
+    a, b = (np.broadcast_to(t.data, shape).reshape(work) for t in (x1, x2))
+    wide = np.promote_types(dt, np.float64)
+
+    def norm(v):
+        return np.expand_dims(_vector_norm(np.moveaxis(v, ax, -1), 2.0), ax).astype(wide)
+
+    with np.errstate(all="ignore"):
+        n1, n2 = norm(a), norm(b)
+        c1, c2 = np.maximum(n1, eps), np.maximum(n2, eps)  # NaN stays NaN, as torch's clamp_min
+        A, B = a.astype(wide), b.astype(wide)
+        u, v = A / c1, B / c2
+        out = np.sum(u * v, axis=ax).astype(dt).reshape(shape[:ax] + shape[ax + 1:])
+
+    def vjp(g):
+        with np.errstate(all="ignore"):
+            gk = np.expand_dims(np.asarray(g, wide).reshape(np.sum(u, axis=ax).shape), ax)
+            grads = []
+            for t, X, c, n, own, other in ((x1, A, c1, n1, u, v), (x2, B, c2, n2, v, u)):
+                if not t.requires_grad:
+                    grads.append(None)
+                    continue
+                gu = gk * other
+                s = -np.sum(gu * (own / c), axis=ax, keepdims=True)
+                gx = gu / c + s * np.where(n == 0, 0.0, X / n)
+                grads.append(unbroadcast(gx.reshape(shape).astype(t.dtype), t.shape))
+        return tuple(grads)
+
+    return op(np.asarray(out), (x1, x2), vjp)
