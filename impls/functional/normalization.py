@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Tensor, op
+from .._validate import check
+from ..autograd import Tensor, op, unbroadcast
 
-__all__ = ["batch_norm"]
+__all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "local_response_norm", "cross_map_lrn2d"]
 
 F64 = np.float64
 
@@ -76,8 +77,7 @@ def _moments(x3: np.ndarray, axis0: bool):
 
 
 def check_eps(eps: float, use_batch_stats: bool, who: str = "batch_norm") -> None:
-    from .._validate import check
-
+    """torch.nn.functional.batch_norm's check (the instance norms do not make it)."""
     if use_batch_stats:
         check(not eps <= 0.0, ValueError, f"{who} eps must be positive during training, but got {eps}")
     else:
@@ -170,3 +170,268 @@ def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None, bias
 
     parents = (x,) + tuple(t for t in (weight, bias) if t is not None)
     return op(y.reshape(x.shape), parents, vjp), new_mean, new_var
+
+
+# ----------------------------------------------------------------------------------
+# Row normalisers: layer, group, instance and RMS norm
+# ----------------------------------------------------------------------------------
+
+
+@_quiet
+def _normalize_rows(x: Tensor, rows: tuple, view: tuple, weight: Tensor | None, bias: Tensor | None,
+                    wshape: tuple, eps: float, centre: bool = True):
+    """The fused primitive of every per-sample normaliser.
+
+    ``rows = (R, D)``: x is normalised over each row of its (R, D) reshape,
+    xhat = (x - mean) / sqrt(var + eps) (biased var), or with ``centre=False``
+    (RMS norm) xhat = x / sqrt(mean(x^2) + eps). Then the elementwise affine
+    y = xhat * weight + bias, with weight and bias reshaped to ``wshape``, which
+    broadcasts against ``view``, a second reshape of x (layer norm: (R, D) and
+    (1, D); group and instance norm: (N, C, M) and (1, C, 1)).
+
+    Returns ``(y, mean, var)``: the per-row statistics as float64 (R,), for the
+    running statistics of instance norm (mean 0 and var mean(x^2) without centring).
+
+    Backward, per row, with gh = g * weight (the cotangent of xhat) and r = invstd:
+    dx = r (gh - mean(gh) - xhat mean(gh xhat))   (centred; without the mean(gh) term
+    for RMS norm), dweight = sum of g xhat and dbias = sum of g over the axes that
+    ``wshape`` broadcasts.
+    """
+    dt = x.dtype
+    R, D = rows
+    x3 = x.data.reshape(1, R, D)
+    if centre:
+        d, mean, m_d, var, _ = _moments(x3, axis0=False)
+        mean, m_d, var = mean[0], m_d[0], var[0]
+    else:
+        d, m_d = x3, np.zeros(R)
+        var = _dot_m(x3, x3)[0] / D
+        mean = np.zeros(R)
+    invstd = 1 / np.sqrt(var + eps)
+    xhat = d[0] * _col(invstd, dt)
+    if centre:
+        xhat -= _col(m_d * invstd, dt)
+    xv = xhat.reshape(view)
+    w = weight.data.reshape(wshape) if weight is not None else None
+    y = xv * w if w is not None else xv.copy()
+    if bias is not None:
+        y += bias.data.reshape(wshape)
+
+    @_quiet
+    def vjp(g):
+        gv = g.reshape(view)
+        gh = (gv * w if w is not None else gv).reshape(1, R, D)
+        grads = [None]
+        if x.requires_grad:
+            k = invstd * _dot_m(gh, xhat[None])[0] / D
+            dx = gh[0] * _col(invstd, dt)
+            dx -= xhat * _col(k, dt)
+            if centre:
+                dx -= _col(invstd * _sum_m(gh)[0] / D, dt)
+            grads[0] = dx.reshape(x.shape)
+        if weight is not None:
+            grads.append(unbroadcast(gv * xv, wshape).reshape(weight.shape) if weight.requires_grad else None)
+        if bias is not None:
+            grads.append(unbroadcast(gv, wshape).reshape(bias.shape) if bias.requires_grad else None)
+        return tuple(grads)
+
+    parents = (x,) + tuple(t for t in (weight, bias) if t is not None)
+    return op(y.reshape(x.shape), parents, vjp), mean, var
+
+
+def _normalized_rows(x, normalized_shape, who: str) -> tuple:
+    """(R, D) for normalising over the trailing ``normalized_shape`` (torch's checks)."""
+    shape = tuple(normalized_shape)
+    k = len(shape)
+    check(k >= 1, RuntimeError, f"{who}: Expected normalized_shape to be at least 1-dimensional, i.e., containing at "
+                                f"least one element, but got normalized_shape = {list(shape)}")
+    check(x.ndim >= k and tuple(x.shape[x.ndim - k:]) == shape, RuntimeError,
+          f"{who}: Given normalized_shape={list(shape)}, expected input with shape [*, {', '.join(map(str, shape))}], "
+          f"but got input of size{list(x.shape)}")
+    D = int(np.prod(shape, dtype=np.int64))
+    return (x.size // D if D else int(np.prod(x.shape[:x.ndim - k], dtype=np.int64)), D)
+
+
+def _check_float(x, who: str) -> None:
+    # torch: NotImplementedError '"<op>" not implemented for 'Long'' (a RuntimeError subclass)
+    check(np.issubdtype(x.dtype, np.floating), NotImplementedError,
+          f"{who}: not implemented for {x.dtype} input (floating point only)")
+
+
+def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias over the trailing
+    ``normalized_shape`` dims (biased variance). weight and bias have that shape."""
+    R, D = _normalized_rows(x, normalized_shape, "layer_norm")
+    _check_float(x, "layer_norm")
+    return _normalize_rows(x, (R, D), (R, D), weight, bias, (1, D), eps)[0]
+
+
+def rms_norm(x: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+    """y = x / sqrt(mean(x^2) + eps) * weight over the trailing ``normalized_shape``
+    dims; ``eps=None`` is the machine epsilon of x's dtype (torch: finfo(dtype).eps)."""
+    R, D = _normalized_rows(x, normalized_shape, "rms_norm")
+    _check_float(x, "rms_norm")
+    eps = float(np.finfo(x.dtype).eps) if eps is None else eps
+    return _normalize_rows(x, (R, D), (R, D), weight, None, (1, D), eps, centre=False)[0]
+
+
+def group_norm(x: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise each of ``num_groups`` groups of C / num_groups consecutive channels
+    over (channels of the group, spatial dims) per sample; then per-channel affine.
+    torch's checks, in order: rank >= 2 (RuntimeError); its value-count rule
+    (N * C // G) * prod(spatial) != 1 (ValueError, as batch norm's; it is not the
+    group size); C divisible by G and the weight size (RuntimeError)."""
+    check(x.ndim >= 2, RuntimeError, f"Expected at least 2 dimensions for input tensor but received {x.ndim}")
+    N, C = x.shape[:2]
+    M = int(np.prod(x.shape[2:], dtype=np.int64))
+    check((N * C // num_groups) * M != 1, ValueError,
+          f"Expected more than 1 value per channel when training, got input size {[N * C // num_groups, num_groups] + list(x.shape[2:])}")
+    check(C % num_groups == 0, RuntimeError,
+          f"Expected number of channels in input to be divisible by num_groups, but got input of shape {list(x.shape)} "
+          f"and num_groups={num_groups}")
+    check(weight is None or weight.size == C, RuntimeError,
+          f"Expected weight to be a vector of size equal to the number of channels in input, but got weight of shape "
+          f"{list(weight.shape) if weight is not None else None} and input of shape {list(x.shape)}")
+    _check_float(x, "group_norm")
+    rows = (N * num_groups, (C // num_groups) * M)
+    return _normalize_rows(x, rows, (N, C, M), weight, bias, (1, C, 1), eps)[0]
+
+
+def instance_norm(x: Tensor, running_mean, running_var, weight: Tensor | None, bias: Tensor | None,
+                  use_input_stats: bool, momentum: float, eps: float):
+    """Normalise each (sample, channel) over the spatial dims; per-channel affine.
+
+    With ``use_input_stats`` the statistics are each instance's; tracked running
+    buffers are blended as torch does, through a batch norm of the (1, N*C, *)
+    reshape: r <- mean over the batch of ((1 - f) r + f s) = (1 - f) r + f mean_n(s),
+    with the unbiased variance for s. An empty batch makes that mean NaN (torch's too).
+    Otherwise the running buffers normalise, as batch norm in eval.
+    Returns ``(y, new_running_mean, new_running_var)`` (None when not updated).
+    """
+    if not use_input_stats:
+        return batch_norm(x, running_mean, running_var, weight, bias, False, 0.0, eps)
+    N, C = x.shape[:2]
+    M = int(np.prod(x.shape[2:], dtype=np.int64))
+    y, mean, var = _normalize_rows(x, (N * C, M), (N, C, M), weight, bias, (1, C, 1), eps)
+    new_mean = new_var = None
+    if running_mean is not None:
+        f = momentum
+        with np.errstate(all="ignore"):
+            unbiased = var * (M / (M - 1)) if M > 1 else np.full_like(var, np.nan)
+            batch_mean = mean.reshape(N, C).mean(axis=0) if N else np.full(C, np.nan)
+            batch_var = unbiased.reshape(N, C).mean(axis=0) if N else np.full(C, np.nan)
+        new_mean = ((1 - f) * running_mean + f * batch_mean).astype(running_mean.dtype)
+        new_var = ((1 - f) * running_var + f * batch_var).astype(running_var.dtype)
+        if not N:  # torch: the mean over an empty batch is NaN whatever f is
+            new_mean[:], new_var[:] = np.nan, np.nan
+    return y, new_mean, new_var
+
+
+# ----------------------------------------------------------------------------------
+# Local response normalisation
+# ----------------------------------------------------------------------------------
+
+
+def _channel_window_sum(a: np.ndarray, lo: int, hi: int, first: int = 0) -> np.ndarray:
+    """out[:, c] = sum of a[:, j] for j in [c + lo, c + hi] ∩ [first, C - 1] (channels on
+    axis 1; zero outside). A loop over the window's offsets, vectorised over the rest."""
+    C = a.shape[1]
+    out = np.zeros_like(a)
+    for o in range(lo, hi + 1):
+        c0, c1 = max(0, first - o), min(C, C - o)  # c with first <= c + o <= C - 1
+        if c0 < c1:
+            out[:, c0:c1] += a[:, c0 + o:c1 + o]
+    return out
+
+
+@_quiet
+def local_response_norm(x: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """b_c = a_c / (k + alpha / size * sum_{c'} a_{c'}^2)^beta over the channels
+    c' in [c - size // 2, c + (size - 1) // 2] (zero-padded, the average always
+    divides by ``size``: torch pads and average-pools; even sizes reach one channel
+    further back than forward). Input (N, C, *), at least 3-D (ValueError); an empty
+    input is returned as it is.
+
+    Backward, as torch's autograd of that composition: with base = k + alpha avg,
+    div = base^beta, gx = g / div + 2 x W^T(-g (y / div) beta base^(beta - 1) alpha) / size,
+    W^T the transposed window. x^2 is formed in x's dtype (so it overflows where
+    torch's does), the rest in float64, rounded once.
+    """
+    check(x.ndim >= 3, ValueError, f"Expected 3D or higher dimensionality input (got {x.ndim} dimensions)")
+    if x.size == 0:
+        return x
+    check(size > 0, RuntimeError, f"local_response_norm: kernel size should be greater than zero, but got {size}")
+    dt = x.dtype if np.issubdtype(x.dtype, np.floating) else np.dtype(np.float32)  # torch: int / float -> float32
+    xd = x.data.astype(F64)
+    sq = (x.data * x.data).astype(F64)
+    lo, hi = -(size // 2), (size - 1) // 2
+    base = _channel_window_sum(sq, lo, hi) / size * alpha + k
+    div = base ** beta
+    y = xd / div
+
+    @_quiet
+    def vjp(g):
+        gd = g.astype(F64)
+        g_base = -gd * (y / div) * (beta * base ** (beta - 1)) if beta != 0 else np.zeros_like(gd)
+        g_sq = _channel_window_sum(g_base * alpha, -hi, -lo) / size
+        return ((gd / div + (g_sq * xd + g_sq * xd)).astype(dt),)
+
+    return op(y.astype(dt), (x,), vjp)
+
+
+@_quiet
+def cross_map_lrn2d(x: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """torch's legacy CrossMapLRN2d (torch/nn/_functions.py), formula for formula.
+
+    Forward: scale_c = k + alpha / size * s_c, y = x scale^-beta, where s_c is the
+    running sum of torch's loop: with pre_pad = int((size - 1) / 2 + 1),
+    s_c = x_0^2 + sum of x_j^2 for j in [max(1, c - pre_pad + 1), min(c + pre_pad - 1, C - 1)].
+    Channel 0's square is never removed from the running sum (its removal test is
+    ``c > pre_pad``), so it is in every window: unlike LocalResponseNorm for C > pre_pad.
+
+    Backward, torch's hand-written one (not the derivative of the forward above,
+    except for few channels; docs/findings/norm.md): with r = g y / scale and
+    ipp = int(size - (size - 1) / 2),
+    gx_c = g_c scale_c^-beta - 2 alpha beta / size x_c sum of r_j for j in
+    [c - ipp, c + size - 1 - ipp]. For size 1 torch's backward fails (a narrow out of
+    range: RuntimeError), and so does the twin's.
+    Input 4-D only (ValueError); alpha / size is a Python division (size 0:
+    ZeroDivisionError, as torch).
+    """
+    check(x.ndim == 4, ValueError, f"CrossMapLRN2d: Expected input to be 4D, got {x.ndim}D instead.")
+    ratio = alpha / size  # ZeroDivisionError for size 0, as torch
+    check(np.issubdtype(x.dtype, np.floating), RuntimeError,
+          f"CrossMapLRN2d: result type Float can't be cast to the desired output type {x.dtype}")
+    dt = x.dtype
+    C = x.shape[1]
+    pre_pad = int((size - 1) / 2 + 1)
+    sq = (x.data * x.data).astype(F64)
+    # torch's running sum, vectorised as a difference of prefix sums over channels 1..:
+    # s_c = sq_0 + P(min(c + pre_pad - 1, C - 1)) - P(c - pre_pad), P(m) = sum of sq_j, 1 <= j <= m.
+    # Sums, not a window: an inf that leaves the window leaves NaN behind, as in torch's loop.
+    P = np.concatenate([np.zeros_like(sq[:, :1]), np.cumsum(sq[:, 1:], axis=1)], axis=1)  # P[:, m]
+    c = np.arange(C)
+    s = sq[:, :1] + P[:, np.minimum(c + pre_pad - 1, C - 1)] - P[:, np.clip(c - pre_pad, 0, None)]
+    scale = s * ratio + k
+    y = scale ** -beta * x.data.astype(F64)
+
+    @_quiet
+    def vjp(g):
+        ipp = int(size - (size - 1) / 2)
+        check(ipp <= size - 1, RuntimeError,
+              f"CrossMapLRN2d backward: start ({ipp}) + length ({C}) exceeds dimension size ({C + size - 1}) "
+              "(torch's backward fails for size=1)")
+        gd = g.astype(F64)
+        r = gd * y / scale
+        # torch's accumulator over the zero-padded ratios Q (Q[ipp + j] = r_j, length C + size - 1):
+        # add Q[c + size - 1], use, subtract Q[c]; as prefix sums acc_c = S[c + size] - S[c].
+        Q = np.zeros((r.shape[0], C + size - 1) + r.shape[2:])
+        Q[:, ipp:ipp + C] = r
+        S = np.concatenate([np.zeros_like(Q[:, :1]), np.cumsum(Q, axis=1)], axis=1)
+        acc = S[:, size:size + C] - S[:, :C]
+        gx = scale ** -beta * gd - (2 * alpha * beta / size) * x.data.astype(F64) * acc
+        return (gx.astype(dt),)
+
+    return op(y.astype(dt), (x,), vjp)

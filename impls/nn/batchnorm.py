@@ -27,8 +27,6 @@ class _NormBase(Module):
         super().__init__()
         check(isinstance(num_features, numbers.Integral) and not isinstance(num_features, bool), TypeError,
               f"{type(self).__name__}: num_features must be an int, got {num_features!r}")
-        check(num_features >= 0, RuntimeError,
-              f"{type(self).__name__}: Trying to create tensor with negative dimension {num_features}: [{num_features}]")
         check_device(device)
         self._dtype = resolve_dtype(dtype)
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
@@ -39,6 +37,9 @@ class _NormBase(Module):
         """Parameters (weight 1, bias 0) and buffers (mean 0, var 1, counter 0), torch's order."""
         dt = self._dtype
         self.num_features = num_features
+        if self.affine or self.track_running_stats:  # torch creates tensors only then
+            check(num_features >= 0, RuntimeError,
+                  f"{type(self).__name__}: Trying to create tensor with negative dimension {num_features}: [{num_features}]")
         if self.affine:
             self.weight = Parameter(np.ones(num_features, dt))
             if self._use_bias:
