@@ -1,8 +1,6 @@
-"""Catalog entries: linear layers, reshapes, dropout, containers (batch norm is in norm.py)."""
+"""Catalog entries: linear layers, reshapes, containers (batch norm: norm.py; dropout: dropout.py)."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from hypothesis import strategies as st
@@ -99,70 +97,6 @@ FLATTEN = Entry(
 )
 
 
-# -- Dropout ------------------------------------------------------------------------
-
-def dropout_keep_mask(torch_module, torch_args, seed):
-    """torch's keep-mask for ``seed``: with the same seed, shape and dtype, dropout
-    draws the same Bernoulli noise whatever the values, so applying the module to
-    ones reveals it (kept elements are nonzero)."""
-    import torch
-
-    (x,) = torch_args
-    p = torch_module.p
-    if not (0 < p < 1) or x.numel() == 0:
-        return None
-    torch.manual_seed(seed)
-    with torch.no_grad():
-        probe = torch_module(torch.ones_like(x))
-    return {"keep": (probe != 0).cpu().numpy()}
-
-
-def hoeffding_margin(n: int, alpha: float) -> float:
-    """t with P(|mean of n Bernoulli - q| >= t) <= 2 exp(-2 n t^2) = alpha (Hoeffding)."""
-    return math.sqrt(math.log(2 / alpha) / (2 * n))
-
-
-def dropout_statistics(impl, rng):
-    """The twin's own Bernoulli draws. For p in {0.1, 0.5, 0.9}, n = 200,000:
-    the keep rate is within the Hoeffding margin of 1 - p at a two-sided
-    false-alarm rate of 1e-6 / 3 each (1e-6 for the whole test, Bonferroni);
-    kept elements equal x / (1 - p) to within float64 rounding; dropped ones are 0."""
-    n, alpha, results = 200_000, 1e-6 / 3, []
-    for p in (0.1, 0.5, 0.9):
-        m = impl.nn.Dropout(p=p)
-        m.generator = np.random.default_rng(rng.integers(2**63))
-        m.train()
-        x = rng.uniform(1.0, 2.0, n)
-        y = m(x)
-        kept = y != 0
-        rate = kept.mean()
-        margin = hoeffding_margin(n, alpha)
-        results.append((f"keep rate p={p}", abs(rate - (1 - p)) < margin,
-                        f"keep rate {rate:.5f}, expected {1 - p:.5f} +- {margin:.5f} (false-alarm rate {alpha:.1e})"))
-        scale_err = np.max(np.abs(y[kept] - x[kept] / (1 - p)) / (x[kept] / (1 - p))) if kept.any() else 0.0
-        results.append((f"scale 1/(1-p) p={p}", scale_err <= 4 * np.finfo(np.float64).eps,
-                        f"max relative error of kept values against x/(1-p): {scale_err:.3g}"))
-        results.append((f"dropped are zero p={p}", bool(np.all(y[~kept] == 0)), "dropped elements must be exactly 0"))
-    return results
-
-
-DROPOUT = Entry(
-    name="Dropout",
-    kwargs=st.fixed_dictionaries({}, optional={"p": st.one_of(st.sampled_from([0.0, 0.5, 1.0]), st.floats(0.0, 1.0)),
-                                               "inplace": st.booleans()}),
-    inputs=any_float_input, layouts=("batched", "unbatched", "empty"),
-    train_eval_differs=True, random=True, noise=dropout_keep_mask, statistical=dropout_statistics,
-    examples=(
-        Example("p=0-train-is-identity", "edge", {"p": 0.0}, lambda dt: Inputs((_normal((4, 5), dt),))),
-        Example("p=1-train-is-zero", "edge", {"p": 1.0}, lambda dt: Inputs((_normal((4, 5), dt),))),
-        Example("p=1-special", "special", {"p": 1.0}, lambda dt: Inputs((np.array([np.nan, np.inf, -np.inf, -0.0, 1.0], dt),))),
-        Example("special", "special", {"p": 0.5}, lambda dt: Inputs((np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 1e30], dt),))),
-    ),
-    invalid=(Invalid("p>1", {"p": 1.5}), Invalid("p<0", {"p": -0.1})),
-    bench=lambda dt: ({"p": 0.5}, Inputs((_normal((1000, 1000), dt),))),
-)
-
-
 # -- Sequential ---------------------------------------------------------------------
 
 def _sequential_layers():
@@ -202,4 +136,4 @@ SEQUENTIAL = Entry(
                       Inputs((_normal((256, 256), dt),))),
 )
 
-ENTRIES = [IDENTITY, LINEAR, FLATTEN, DROPOUT, SEQUENTIAL]  # BatchNorm1d: norm.py
+ENTRIES = [IDENTITY, LINEAR, FLATTEN, SEQUENTIAL]  # BatchNorm1d: norm.py; Dropout: dropout.py
