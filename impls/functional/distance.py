@@ -60,7 +60,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
                     grads.append(None)
                     continue
                 gu = gk * other
-                s = -np.sum(gu * (own / c), axis=ax, keepdims=True)
+                s = np.sum(-gu * (own / c), axis=ax, keepdims=True)  # torch's -grad * ((x / c) / c): zero signs
                 gx = gu / c + s * np.where(n == 0, 0.0, X / n)
                 grads.append(unbroadcast(gx.reshape(shape).astype(t.dtype), t.shape))
         return tuple(grads)

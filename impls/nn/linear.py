@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 from .. import functional as F
@@ -9,7 +10,7 @@ from .._validate import check
 from . import init
 from .module import Module, Parameter, check_device, resolve_dtype
 
-__all__ = ["Identity", "Linear"]
+__all__ = ["Identity", "Linear", "Bilinear"]
 
 
 class Identity(Module):
@@ -48,3 +49,37 @@ class Linear(Module):
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Bilinear(Module):
+    """y = x1^T A x2 + b. weight (out_features, in1_features, in2_features), bias
+    (out_features,), both U(-1/sqrt(in1), 1/sqrt(in1)).
+
+    Shape: input1 (*, in1), input2 (*, in2) with the same leading dims -> (*, out).
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, device=None,
+                 dtype=None):
+        super().__init__()
+        sizes = (out_features, in1_features, in2_features)
+        for v in sizes:
+            check(isinstance(v, numbers.Integral) and not isinstance(v, bool), TypeError, f"Bilinear: sizes must be ints, got {v!r}")
+        for v in sizes:
+            check(v >= 0, RuntimeError, f"Bilinear: Trying to create tensor with negative dimension {v}: {list(sizes)}")
+        check(in1_features > 0, ValueError, f"in1_features must be > 0, but got (in1_features={in1_features})")
+        check_device(device)
+        dt = resolve_dtype(dtype)
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        bound = 1 / math.sqrt(in1_features)
+        self.weight = Parameter(init.uniform(sizes, bound, dt))
+        if bias:
+            self.bias = Parameter(init.uniform((out_features,), bound, dt))
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")

@@ -12,7 +12,7 @@ import importlib
 from .entry import CHECK_KINDS, LAYOUTS, Entry, Example, Inputs, Invalid  # noqa: F401
 
 FAMILIES = ("core", "activations", "adaptive", "losses", "classification", "ctc",
-            "norm", "dropout", "embedding")
+            "norm", "dropout", "embedding", "distance", "simple")
 
 
 def _load() -> dict[str, Entry]:
