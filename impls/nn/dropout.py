@@ -120,7 +120,7 @@ class Dropout2d(_DropoutNd):
                           stacklevel=3)
 
     def _noise_shape(self, shape):
-        return F.feature_noise_shape(shape)
+        return F.feature_noise_shape(shape)  # one draw per (dim 0, dim 1), at every rank
 
 
 class Dropout3d(_DropoutNd):

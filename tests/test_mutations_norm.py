@@ -1,0 +1,83 @@
+"""Injected bugs in the normalisation, dropout and embedding twins turn the suite red.
+
+As tests/test_mutations.py: each mutation copies impls/ to another package, changes
+one passage of one twin, and runs the named checks for one class against the copy
+through ``--impl``. The suite must fail, and its output must name what caught the bug.
+A target passage that is missing fails loudly (the twin was refactored: update the
+mutation, do not delete it).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.suite_runner import ROOT, run_suite
+from tests.test_mutations import Mutation
+
+pytestmark = pytest.mark.slow
+
+MUTATIONS = [
+    # Bessel's correction in the per-sample normalisers (torch normalises with the biased variance).
+    Mutation("layernorm-unbiased-variance", "functional/normalization.py",
+             "        mean, m_d, var = mean[0], m_d[0], var[0]\n",
+             "        mean, m_d, var = mean[0], m_d[0], var[0] * D / max(D - 1, 1)\n",
+             "LayerNorm", ("properties/test_forward.py",),
+             "LayerNorm forward disagrees with torch.nn.LayerNorm"),
+    # Statistics per (sample, channel) instead of per (sample, group).
+    Mutation("groupnorm-per-channel", "functional/normalization.py",
+             "    rows = (N * num_groups, (C // num_groups) * M)\n",
+             "    rows = (N * C, M)\n",
+             "GroupNorm", ("properties/test_forward.py",),
+             "GroupNorm forward disagrees with torch.nn.GroupNorm"),
+    # The padding row's lookups pass their cotangent to it.
+    Mutation("embedding-padding-row-gets-gradient", "functional/sparse.py",
+             "        keep = flat != padding_idx if padding_idx is not None else np.ones(flat.shape, bool)\n",
+             "        keep = np.ones(flat.shape, bool)\n",
+             "Embedding", ("properties/test_gradients.py",),
+             "grad weight"),
+    # max_norm renormalises a copy: the output is right, the weight is left as it was.
+    # Caught by the forward check's state comparison after the call, which the Embedding
+    # entry extends to parameters (properties/catalog/embedding.py, StateAfterForward).
+    Mutation("embedding-max-norm-not-written-back", "functional/sparse.py",
+             "        embedding_renorm_(weight.data, idx, max_norm, norm_type)\n    w = weight.data\n    out = w[idx]\n",
+             "        w = weight.data.copy()\n        embedding_renorm_(w, idx, max_norm, norm_type)\n"
+             "    else:\n        w = weight.data\n    out = w[idx]\n",
+             "Embedding", ("properties/test_forward.py",),
+             "buffer weight"),
+    # The mean divides by the bag's length, padding entries included.
+    Mutation("embeddingbag-mean-counts-padding", "functional/sparse.py",
+             "    count = np.bincount(bag[member], minlength=B)[:B]\n",
+             "    count = np.bincount(bag[bag >= 0], minlength=B)[:B]\n",
+             "EmbeddingBag", ("properties/test_forward.py",),
+             "EmbeddingBag forward disagrees with torch.nn.EmbeddingBag"),
+    # One draw per element instead of one per channel.
+    Mutation("dropout2d-drops-elements", "nn/dropout.py",
+             "        return F.feature_noise_shape(shape)  # one draw per (dim 0, dim 1), at every rank\n",
+             "        return shape\n",
+             "Dropout2d", ("properties/test_forward.py", "properties/test_randomness.py"),
+             "shared draws kept or dropped together"),
+]
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: m.id)
+def test_injected_bug_turns_the_suite_red(mutation, tmp_path):
+    package = tmp_path / "impls_mutant"
+    shutil.copytree(ROOT / "impls", package, ignore=shutil.ignore_patterns("__pycache__"))
+    target = package / mutation.path
+    source = target.read_text()
+    assert source.count(mutation.old) == 1, f"mutation {mutation.id}: target passage not found exactly once in impls/{mutation.path}"
+    target.write_text(source.replace(mutation.old, mutation.new))
+    result = run_suite(*mutation.tests, "--impl", "impls_mutant", "--nn", mutation.cls, pythonpath=[tmp_path])
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, f"the suite did not fail on mutation {mutation.id}:\n{out[-3000:]}"
+    assert mutation.expect in out, f"mutation {mutation.id}: failure does not mention {mutation.expect!r}:\n{out[-3000:]}"
+
+
+def test_unmutated_copy_passes(tmp_path):
+    """Control: the same procedure without a change is green (so red above means the bug)."""
+    shutil.copytree(ROOT / "impls", tmp_path / "impls_mutant", ignore=shutil.ignore_patterns("__pycache__"))
+    tests = sorted({t for m in MUTATIONS for t in m.tests})
+    result = run_suite(*tests, "--impl", "impls_mutant", "--nn", ",".join(sorted({m.cls for m in MUTATIONS})), pythonpath=[tmp_path])
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
