@@ -28,9 +28,10 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     gu = g x2 / c2,
     dx1 = gu / c1 - sum(gu u / c1) * (x1 / n1, 0 where n1 == 0),
     and symmetrically for x2. Below eps this is not the derivative of the forward
-    (which is linear there): the twin follows torch. The rest is computed in float64
-    and rounded once: for nearly parallel vectors the two terms cancel, and float32
-    would leave ~1e-7 / n1 of noise (torch's float32 result has it).
+    (which is linear there): the twin follows torch. The forward runs in x's dtype with
+    torch's operations; the backward in float64, rounded once: for nearly parallel
+    vectors its two terms cancel, and float32 would leave ~1e-7 / n1 of noise (torch's
+    float32 gradient has it).
     """
     dt = np.result_type(x1.dtype, x2.dtype)
     check(np.issubdtype(dt, np.floating), RuntimeError,
@@ -42,17 +43,19 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     wide = np.promote_types(dt, np.float64)
 
     def norm(v):
-        return np.expand_dims(_vector_norm(np.moveaxis(v, ax, -1), 2.0), ax).astype(wide)
+        return np.expand_dims(_vector_norm(np.moveaxis(v, ax, -1), 2.0), ax)
 
     with np.errstate(all="ignore"):
         n1, n2 = norm(a), norm(b)
         c1, c2 = np.maximum(n1, eps), np.maximum(n2, eps)  # NaN stays NaN, as torch's clamp_min
-        A, B = a.astype(wide), b.astype(wide)
-        u, v = A / c1, B / c2
-        out = np.sum(u * v, axis=ax).astype(dt).reshape(shape[:ax] + shape[ax + 1:])
+        # The forward in x's dtype, as torch: (x1 / c1) * (x2 / c2), summed over dim.
+        # torch sums into 0 (+ 0.0: an all -0.0 sum is +0.0, as torch's)
+        out = (np.sum((a / c1.astype(dt)) * (b / c2.astype(dt)), axis=ax) + 0.0).astype(dt).reshape(shape[:ax] + shape[ax + 1:])
 
     def vjp(g):
         with np.errstate(all="ignore"):
+            A, B = a.astype(wide), b.astype(wide)
+            u, v = A / c1, B / c2
             gk = np.expand_dims(np.asarray(g, wide).reshape(np.sum(u, axis=ax).shape), ax)
             grads = []
             for t, X, c, n, own, other in ((x1, A, c1, n1, u, v), (x2, B, c2, n2, v, u)):

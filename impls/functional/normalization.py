@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import check
-from ..autograd import Tensor, op, unbroadcast
+from ..autograd import Tensor, op
 
 __all__ = ["batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "local_response_norm", "cross_map_lrn2d"]
 
@@ -35,12 +35,12 @@ F64 = np.float64
 
 
 def _sum_m(a: np.ndarray) -> np.ndarray:
-    """Sum over the last axis of an (A, B, M) array, as float64 (A, B).
-    A BLAS matrix-vector product with ones: the input's dtype accumulates over M only."""
-    A, B, M = a.shape
-    if M == 1:
+    """Sum over the last axis of an (A, B, M) array, as float64 (A, B): the input's dtype
+    accumulates over M only. (einsum, not a BLAS product with ones: as fast on one
+    thread, and immune to BLAS thread oversubscription on a loaded machine.)"""
+    if a.shape[2] == 1:
         return a[..., 0].astype(F64)
-    return (a.reshape(A * B, M) @ np.ones(M, a.dtype)).reshape(A, B).astype(F64)
+    return np.einsum("abm->ab", a).astype(F64)
 
 
 def _dot_m(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -178,61 +178,106 @@ def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None, bias
 
 
 @_quiet
-def _normalize_rows(x: Tensor, rows: tuple, view: tuple, weight: Tensor | None, bias: Tensor | None,
-                    wshape: tuple, eps: float, centre: bool = True):
-    """The fused primitive of every per-sample normaliser.
+def _normalize_last(x: Tensor, R: int, D: int, weight: Tensor | None, bias: Tensor | None, eps: float,
+                    centre: bool = True) -> Tensor:
+    """Layer and RMS norm: normalise each row of x's (R, D) reshape, then the elementwise
+    affine along D. xhat = (x - mean) / sqrt(var + eps) (biased var), or with
+    ``centre=False`` xhat = x / sqrt(mean(x^2) + eps); y = xhat * weight + bias.
 
-    ``rows = (R, D)``: x is normalised over each row of its (R, D) reshape,
-    xhat = (x - mean) / sqrt(var + eps) (biased var), or with ``centre=False``
-    (RMS norm) xhat = x / sqrt(mean(x^2) + eps). Then the elementwise affine
-    y = xhat * weight + bias, with weight and bias reshaped to ``wshape``, which
-    broadcasts against ``view``, a second reshape of x (layer norm: (R, D) and
-    (1, D); group and instance norm: (N, C, M) and (1, C, 1)).
-
-    Returns ``(y, mean, var)``: the per-row statistics as float64 (R,), for the
-    running statistics of instance norm (mean 0 and var mean(x^2) without centring).
-
-    Backward, per row, with gh = g * weight (the cotangent of xhat) and r = invstd:
-    dx = r (gh - mean(gh) - xhat mean(gh xhat))   (centred; without the mean(gh) term
-    for RMS norm), dweight = sum of g xhat and dbias = sum of g over the axes that
-    ``wshape`` broadcasts.
+    Backward, per row, with gh = g * weight and r = invstd:
+    dx = r (gh - mean(gh)) - xhat r mean(gh xhat)   (RMS norm: without mean(gh)),
+    dweight = sum over rows of g xhat, dbias = sum over rows of g.
     """
     dt = x.dtype
-    R, D = rows
     x3 = x.data.reshape(1, R, D)
     if centre:
-        d, mean, m_d, var, _ = _moments(x3, axis0=False)
-        mean, m_d, var = mean[0], m_d[0], var[0]
+        xhat, _, m_d, var, _ = _moments(x3, axis0=False)
+        xhat, m_d, var = xhat[0], m_d[0], var[0]
     else:
-        d, m_d = x3, np.zeros(R)
-        var = _dot_m(x3, x3)[0] / D
-        mean = np.zeros(R)
+        xhat, m_d, var = x3[0].copy(), None, _dot_m(x3, x3)[0] / D
     invstd = 1 / np.sqrt(var + eps)
-    xhat = d[0] * _col(invstd, dt)
+    xhat *= _col(invstd, dt)  # d = x - mu_hi is ours: normalised in place
     if centre:
         xhat -= _col(m_d * invstd, dt)
-    xv = xhat.reshape(view)
-    w = weight.data.reshape(wshape) if weight is not None else None
-    y = xv * w if w is not None else xv.copy()
+    w = weight.data.reshape(D) if weight is not None else None
+    y = xhat * w if w is not None else xhat.copy()
     if bias is not None:
-        y += bias.data.reshape(wshape)
+        y += bias.data.reshape(D)
 
     @_quiet
     def vjp(g):
-        gv = g.reshape(view)
-        gh = (gv * w if w is not None else gv).reshape(1, R, D)
+        g2 = g.reshape(R, D)
+        gh = g2 * w if w is not None else g2.copy()  # ours: written in place below
+        k = invstd * _dot_m(gh[None], xhat[None])[0] / D
+        shift = _sum_m(gh[None])[0] / D if centre else None
         grads = [None]
         if x.requires_grad:
-            k = invstd * _dot_m(gh, xhat[None])[0] / D
-            dx = gh[0] * _col(invstd, dt)
-            dx -= xhat * _col(k, dt)
+            # Centre before scaling by invstd: for D = 1 (or a constant cotangent) gh - mean(gh)
+            # is then exactly 0, where scaling first would leave invstd-amplified rounding.
             if centre:
-                dx -= _col(invstd * _sum_m(gh)[0] / D, dt)
+                gh -= _col(shift, dt)
+            gh *= _col(invstd, dt)
+            gh -= xhat * _col(k, dt)
+            grads[0] = gh.reshape(x.shape)
+        if weight is not None:
+            grads.append(np.einsum("rd,rd->d", g2, xhat).reshape(weight.shape) if weight.requires_grad else None)
+        if bias is not None:
+            grads.append(g2.sum(axis=0).reshape(bias.shape) if bias.requires_grad else None)
+        return tuple(grads)
+
+    parents = (x,) + tuple(t for t in (weight, bias) if t is not None)
+    return op(y.reshape(x.shape), parents, vjp)
+
+
+@_quiet
+def _normalize_channels(x: Tensor, N: int, C: int, M: int, G: int, weight: Tensor | None, bias: Tensor | None,
+                        eps: float):
+    """Group and instance norm: x as (N, C, M); statistics per (sample, group of
+    K = C / G consecutive channels) over (K, M); then a per-channel affine.
+    y = d A + B with d = x - mu_hi (module docstring), A[n, c] = r[n, g] w[c] and
+    B[n, c] = b[c] - m_d[n, g] A[n, c], r the group's invstd.
+
+    Returns ``(y, mean, var)``, the per-(n, g) statistics as float64 (N, G).
+
+    Backward from two per-(n, c) sums, gs = sum_m g and gd = sum_m g d:
+    dweight[c] = sum_n r (gd - m_d gs), dbias[c] = sum_n gs; with the group sums
+    s1 = sum_k w gs and s2 = r sum_k w (gd - m_d gs), D = K M,
+    dx = r (g w - s1 / D) + (d - m_d) (-r^2 s2 / D).
+    """
+    dt = x.dtype
+    K, D = C // G, (C // G) * M
+    d, mean, m_d, var, _ = _moments(x.data.reshape(N, G, D), axis0=False)
+    invstd = 1 / np.sqrt(var + eps)  # (N, G)
+    d3 = d.reshape(N, C, M)
+    w = weight.data.astype(F64) if weight is not None else np.ones(C)
+    per_channel = lambda a: np.repeat(a, K, axis=1)  # (N, G) -> (N, C)
+    A = per_channel(invstd) * w
+    B = (bias.data.astype(F64) if bias is not None else 0.0) - per_channel(m_d) * A
+    y = d3 * A.astype(dt)[..., None]
+    y += B.astype(dt)[..., None]
+
+    @_quiet
+    def vjp(g):
+        g3 = g.reshape(N, C, M)
+        gs, gd = _sum_m(g3), _dot_m(g3, d3)
+        gx_hat = gd - per_channel(m_d) * gs  # sum_m g (x - mu): per (n, c)
+        grads = [None]
+        if x.requires_grad:
+            s1 = (gs * w).reshape(N, G, K).sum(axis=2)
+            s2 = invstd * (gx_hat * w).reshape(N, G, K).sum(axis=2)
+            b_coef = -invstd * invstd * s2 / D
+            # Centre gh = g w before scaling by r: for groups of one value (or a constant
+            # cotangent) it is then exactly 0, where r-scaled terms would leave rounding.
+            dx = g3 * w.astype(dt)[:, None] if weight is not None else g3.copy()
+            dx -= per_channel(s1 / D).astype(dt)[..., None]
+            dx *= per_channel(invstd).astype(dt)[..., None]
+            dx += d3 * per_channel(b_coef).astype(dt)[..., None]
+            dx -= per_channel(m_d * b_coef).astype(dt)[..., None]
             grads[0] = dx.reshape(x.shape)
         if weight is not None:
-            grads.append(unbroadcast(gv * xv, wshape).reshape(weight.shape) if weight.requires_grad else None)
+            grads.append((per_channel(invstd) * gx_hat).sum(axis=0).astype(weight.dtype) if weight.requires_grad else None)
         if bias is not None:
-            grads.append(unbroadcast(gv, wshape).reshape(bias.shape) if bias.requires_grad else None)
+            grads.append(gs.sum(axis=0).astype(bias.dtype) if bias.requires_grad else None)
         return tuple(grads)
 
     parents = (x,) + tuple(t for t in (weight, bias) if t is not None)
@@ -264,7 +309,7 @@ def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None, bias: 
     ``normalized_shape`` dims (biased variance). weight and bias have that shape."""
     R, D = _normalized_rows(x, normalized_shape, "layer_norm")
     _check_float(x, "layer_norm")
-    return _normalize_rows(x, (R, D), (R, D), weight, bias, (1, D), eps)[0]
+    return _normalize_last(x, R, D, weight, bias, eps)
 
 
 def rms_norm(x: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
@@ -273,7 +318,7 @@ def rms_norm(x: Tensor, normalized_shape, weight: Tensor | None = None, eps: flo
     R, D = _normalized_rows(x, normalized_shape, "rms_norm")
     _check_float(x, "rms_norm")
     eps = float(np.finfo(x.dtype).eps) if eps is None else eps
-    return _normalize_rows(x, (R, D), (R, D), weight, None, (1, D), eps, centre=False)[0]
+    return _normalize_last(x, R, D, weight, None, eps, centre=False)
 
 
 def group_norm(x: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
@@ -295,8 +340,7 @@ def group_norm(x: Tensor, num_groups: int, weight: Tensor | None = None, bias: T
           f"Expected weight to be a vector of size equal to the number of channels in input, but got weight of shape "
           f"{list(weight.shape) if weight is not None else None} and input of shape {list(x.shape)}")
     _check_float(x, "group_norm")
-    rows = (N * num_groups, (C // num_groups) * M)
-    return _normalize_rows(x, rows, (N, C, M), weight, bias, (1, C, 1), eps)[0]
+    return _normalize_channels(x, N, C, M, num_groups, weight, bias, eps)[0]
 
 
 def instance_norm(x: Tensor, running_mean, running_var, weight: Tensor | None, bias: Tensor | None,
@@ -314,7 +358,7 @@ def instance_norm(x: Tensor, running_mean, running_var, weight: Tensor | None, b
         return batch_norm(x, running_mean, running_var, weight, bias, False, 0.0, eps)
     N, C = x.shape[:2]
     M = int(np.prod(x.shape[2:], dtype=np.int64))
-    y, mean, var = _normalize_rows(x, (N * C, M), (N, C, M), weight, bias, (1, C, 1), eps)
+    y, mean, var = _normalize_channels(x, N, C, M, C, weight, bias, eps)
     new_mean = new_var = None
     if running_mean is not None:
         f = momentum

@@ -33,6 +33,41 @@ def embedding_renorm_(weight: np.ndarray, indices: np.ndarray, max_norm: float, 
         weight[rows[big]] *= scale[:, None]
 
 
+def _scatter_rows(n: int, index: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """out[k] = sum of rows[i] with index[i] == k, an (n, D) array; each row's terms added
+    in input order, as torch's index_add loop does. Vectorised over occurrences: the
+    first occurrences of all indices are set in one step, then the r-th occurrences
+    added (their indices are distinct), r = 1, 2, ... up to the largest multiplicity; an
+    index repeated very often falls back to np.add.reduceat (same order of additions)."""
+    out = np.zeros((n,) + rows.shape[1:], rows.dtype)
+    if index.size == 0:
+        return out
+    order = np.argsort(index, kind="stable")
+    sorted_index = index[order]
+    starts = np.flatnonzero(np.r_[True, sorted_index[1:] != sorted_index[:-1]])
+    sizes = np.diff(np.r_[starts, index.size])
+    if sizes.max() > 64:
+        out[sorted_index[starts]] = np.add.reduceat(rows[order], starts, axis=0) + 0.0
+        return out
+    out[sorted_index[starts]] = rows[order[starts]] + 0.0  # torch adds into zeros: -0.0 becomes +0.0
+    for r in range(1, int(sizes.max())):
+        at = order[starts[sizes > r] + r]
+        out[index[at]] += rows[at]
+    return out
+
+
+def _bag_sums(rows: np.ndarray, starts: np.ndarray, B: int) -> np.ndarray:
+    """(B, D) sums of consecutive row ranges: bag b is rows[starts[b]:starts[b + 1]], the
+    last to the end; empty bags are 0. np.add.reduceat over the non-empty bags (its
+    segments run to the next listed start, so empty bags drop out), in input order."""
+    out = np.zeros((B, rows.shape[1]), rows.dtype)
+    lengths = np.diff(np.r_[starts, rows.shape[0]])
+    full = lengths > 0
+    if full.any():
+        out[full] = np.add.reduceat(rows, starts[full], axis=0) + 0.0  # into zeros, as torch: no -0.0
+    return out
+
+
 def embedding(input, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False) -> Tensor:
     """out[..., :] = weight[input[...], :].
@@ -62,9 +97,9 @@ def embedding(input, weight: Tensor, padding_idx: int | None = None, max_norm: f
         if scale_grad_by_freq:
             counts = np.bincount(flat, minlength=n)
             rows = rows * (1.0 / counts[flat]).astype(w.dtype)[:, None]
-        gw = np.zeros_like(w)
-        np.add.at(gw, flat[keep], rows[keep])
-        return (gw,)
+        if not keep.all():
+            flat, rows = flat[keep], rows[keep]
+        return (_scatter_rows(n, flat, rows),)
 
     return op(out, (weight,), vjp)
 
@@ -150,12 +185,13 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm: float | None = 
     B, bag = _bags(idx, offs, include_last_offset)
     member = (bag >= 0) & ((idx != padding_idx) if padding_idx is not None else True)
     count = np.bincount(bag[member], minlength=B)[:B]
-    out = np.zeros((B, D), w.dtype)
     if mode in ("sum", "mean"):
-        rows = w[idx[member]]
+        rows = w[idx]
         if psw is not None:
-            rows = rows * psw.data.reshape(-1)[member][:, None]
-        np.add.at(out, bag[member], rows)
+            rows *= psw.data.reshape(-1)[:, None]
+        if not member.all():
+            rows[~member] = 0  # padding entries (and entries of no bag) add nothing
+        out = _bag_sums(rows, offs[:B], B)
         if mode == "mean":
             out /= np.maximum(count, 1).astype(w.dtype)[:, None]
         chosen = None
@@ -163,11 +199,10 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm: float | None = 
         out, chosen = _bag_max(w, idx, bag, member, B)
 
     def vjp(g):
-        gw = np.zeros_like(w)
         if mode == "max":
             has = chosen >= 0
-            np.add.at(gw, (chosen[has], np.nonzero(has)[1]), g[has])
-            return gw, None
+            flat = np.bincount((chosen * D + np.arange(D))[has], weights=g[has], minlength=n * D)
+            return flat.reshape(n, D).astype(w.dtype), None
         scale = np.ones(idx.shape)
         if psw is not None:
             scale = scale * psw.data.reshape(-1).astype(np.float64)
@@ -176,8 +211,7 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm: float | None = 
         if mode == "mean":
             scale = scale / np.maximum(count[np.maximum(bag, 0)], 1)
         sel = np.nonzero(member)[0]
-        contrib = g[bag[sel]] * scale[sel].astype(w.dtype)[:, None]
-        np.add.at(gw, idx[sel], contrib)
+        gw = _scatter_rows(n, idx[sel], g[bag[sel]] * scale[sel].astype(w.dtype)[:, None])
         gpsw = None
         if psw is not None and psw.requires_grad:
             gpsw = np.zeros(idx.size, psw.dtype)
@@ -203,9 +237,7 @@ def _bag_max(w: np.ndarray, idx: np.ndarray, bag: np.ndarray, member: np.ndarray
     (out (B, D), chosen row per (bag, dim) or -1 for an empty bag)."""
     D = w.shape[1]
     pos = np.nonzero(member)[0]
-    b = bag[pos]
-    order = np.argsort(b, kind="stable")
-    pos, b = pos[order], b[order]
+    b = bag[pos]  # non-decreasing: bags are consecutive ranges of the input
     count = np.bincount(b, minlength=B)
     rank = np.arange(pos.size) - np.repeat(np.cumsum(count) - count, count)
     width = int(count.max()) if count.size and pos.size else 0
