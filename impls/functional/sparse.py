@@ -12,9 +12,9 @@ __all__ = ["embedding", "embedding_bag", "embedding_renorm_"]
 
 
 def _check_indices(indices: np.ndarray, who: str, name: str = "indices") -> None:
-    check(np.issubdtype(indices.dtype, np.integer), RuntimeError,
-          f"Expected tensor for argument #1 '{name}' to have one of the following scalar types: Long, Int; "
-          f"but got {indices.dtype} instead (while checking arguments for {who})")
+    if indices.dtype.kind not in "iu":
+        raise RuntimeError(f"Expected tensor for argument #1 '{name}' to have one of the following scalar types: "
+                           f"Long, Int; but got {indices.dtype} instead (while checking arguments for {who})")
 
 
 def embedding_renorm_(weight: np.ndarray, indices: np.ndarray, max_norm: float, norm_type: float) -> None:
@@ -34,37 +34,54 @@ def embedding_renorm_(weight: np.ndarray, indices: np.ndarray, max_norm: float, 
 
 
 def _scatter_rows(n: int, index: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """out[k] = sum of rows[i] with index[i] == k, an (n, D) array; each row's terms added
-    in input order, as torch's index_add loop does. Vectorised over occurrences: the
-    first occurrences of all indices are set in one step, then the r-th occurrences
-    added (their indices are distinct), r = 1, 2, ... up to the largest multiplicity; an
-    index repeated very often falls back to np.add.reduceat (same order of additions)."""
+    """out[k] = sum of rows[i] with index[i] == k, an (n, D) array, each row's terms added
+    in input order into zeros, as torch's index_add loop does (so -0.0 sums to +0.0).
+
+    Vectorised over occurrences: round r adds the r-th occurrence of every index still
+    pending, in one fancy-indexed step (those indices are distinct). The first occurrences
+    are found with a reversed fancy assignment (NumPy's last write wins). An index
+    repeated more than 32 times sends the rest to np.add.reduceat over the stably sorted
+    remainder (the same order of terms, summed before being added)."""
     out = np.zeros((n,) + rows.shape[1:], rows.dtype)
-    if index.size == 0:
-        return out
-    order = np.argsort(index, kind="stable")
-    sorted_index = index[order]
-    starts = np.flatnonzero(np.r_[True, sorted_index[1:] != sorted_index[:-1]])
-    sizes = np.diff(np.r_[starts, index.size])
-    if sizes.max() > 64:
-        out[sorted_index[starts]] = np.add.reduceat(rows[order], starts, axis=0) + 0.0
-        return out
-    out[sorted_index[starts]] = rows[order[starts]] + 0.0  # torch adds into zeros: -0.0 becomes +0.0
-    for r in range(1, int(sizes.max())):
-        at = order[starts[sizes > r] + r]
-        out[index[at]] += rows[at]
+    first = np.empty(n, np.intp)
+    todo_idx, todo_pos = index, np.arange(index.size)
+    for r in range(32):
+        if not todo_idx.size:
+            return out
+        first[todo_idx[::-1]] = todo_pos[::-1]  # repeated indices: the first occurrence is written last
+        is_first = first[todo_idx] == todo_pos
+        if r == 0:
+            out[todo_idx[is_first]] = rows[todo_pos[is_first]] + 0.0
+        else:
+            out[todo_idx[is_first]] += rows[todo_pos[is_first]]
+        todo_idx, todo_pos = todo_idx[~is_first], todo_pos[~is_first]
+    if todo_idx.size:
+        order = np.argsort(todo_idx, kind="stable")
+        keys = todo_idx[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        out[keys[starts]] += np.add.reduceat(rows[todo_pos[order]], starts, axis=0)
     return out
 
 
 def _bag_sums(rows: np.ndarray, starts: np.ndarray, B: int) -> np.ndarray:
     """(B, D) sums of consecutive row ranges: bag b is rows[starts[b]:starts[b + 1]], the
-    last to the end; empty bags are 0. np.add.reduceat over the non-empty bags (its
-    segments run to the next listed start, so empty bags drop out), in input order."""
+    last to the end; empty bags are 0. Terms are added into zeros in input order, as
+    torch's loop: one vectorised step per position within a bag (a loop over the longest
+    bag's length, like a kernel's offsets); bags longer than 64 go through
+    np.add.reduceat instead (same order of terms)."""
     out = np.zeros((B, rows.shape[1]), rows.dtype)
     lengths = np.diff(np.r_[starts, rows.shape[0]])
-    full = lengths > 0
-    if full.any():
-        out[full] = np.add.reduceat(rows, starts[full], axis=0) + 0.0  # into zeros, as torch: no -0.0
+    longest = int(lengths.max(initial=0))
+    if longest > 64:
+        full = lengths > 0
+        out[full] += np.add.reduceat(rows, starts[full], axis=0)
+        return out
+    for p in range(longest):
+        live = lengths > p
+        if live.all():
+            out += rows[starts + p]
+        else:
+            out[live] += rows[starts[live] + p]
     return out
 
 
@@ -203,19 +220,22 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm: float | None = 
             has = chosen >= 0
             flat = np.bincount((chosen * D + np.arange(D))[has], weights=g[has], minlength=n * D)
             return flat.reshape(n, D).astype(w.dtype), None
-        scale = np.ones(idx.shape)
-        if psw is not None:
-            scale = scale * psw.data.reshape(-1).astype(np.float64)
-        if scale_grad_by_freq:
-            scale = scale * _torch_freq_scale(idx, n)
-        if mode == "mean":
-            scale = scale / np.maximum(count[np.maximum(bag, 0)], 1)
-        sel = np.nonzero(member)[0]
-        gw = _scatter_rows(n, idx[sel], g[bag[sel]] * scale[sel].astype(w.dtype)[:, None])
+        sel = np.nonzero(member)[0] if not member.all() else slice(None)
+        # per bag: 1 / count for the mean; per entry: the sample weight and torch's frequency scale
+        gb = g / np.maximum(count, 1).astype(w.dtype)[:, None] if mode == "mean" else g
+        rows = gb[bag[sel]]
+        if psw is not None or scale_grad_by_freq:
+            scale = np.ones(idx.shape)
+            if psw is not None:
+                scale = scale * psw.data.reshape(-1).astype(np.float64)
+            if scale_grad_by_freq:
+                scale = scale * _torch_freq_scale(idx, n)
+            rows *= scale[sel].astype(w.dtype)[:, None]
+        gw = _scatter_rows(n, idx[sel], rows)
         gpsw = None
         if psw is not None and psw.requires_grad:
             gpsw = np.zeros(idx.size, psw.dtype)
-            gpsw[sel] = np.einsum("ij,ij->i", g[bag[sel]], w[idx[sel]]).astype(psw.dtype)
+            gpsw[sel] = np.einsum("ij,ij->i", g[bag[sel]], w[idx[sel]]).astype(psw.dtype)  # 0 for padding
             gpsw = gpsw.reshape(psw.shape)
         return gw, gpsw
 

@@ -59,8 +59,9 @@ class _NormBase(Module):
 
     def _check_floating(self, x) -> None:
         # torch: NotImplementedError '"batch_norm" not implemented for 'Long'' (a RuntimeError subclass)
-        check(np.issubdtype(x.dtype, np.floating), NotImplementedError,
-              f"{type(self).__name__}: normalisation is not implemented for {x.dtype} input (floating point only)")
+        if x.dtype.kind != "f":
+            raise NotImplementedError(f"{type(self).__name__}: normalisation is not implemented for {x.dtype} input "
+                                      "(floating point only)")
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
