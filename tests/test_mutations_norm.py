@@ -15,6 +15,7 @@ import pytest
 
 from tests.suite_runner import ROOT, run_suite
 from tests.test_mutations import Mutation
+from tests.test_mutations import test_injected_bug_turns_the_suite_red as run_mutation
 
 pytestmark = pytest.mark.slow
 
@@ -63,16 +64,7 @@ MUTATIONS = [
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: m.id)
 def test_injected_bug_turns_the_suite_red(mutation, tmp_path):
-    package = tmp_path / "impls_mutant"
-    shutil.copytree(ROOT / "impls", package, ignore=shutil.ignore_patterns("__pycache__"))
-    target = package / mutation.path
-    source = target.read_text()
-    assert source.count(mutation.old) == 1, f"mutation {mutation.id}: target passage not found exactly once in impls/{mutation.path}"
-    target.write_text(source.replace(mutation.old, mutation.new))
-    result = run_suite(*mutation.tests, "--impl", "impls_mutant", "--nn", mutation.cls, pythonpath=[tmp_path])
-    out = result.stdout + result.stderr
-    assert result.returncode == 1, f"the suite did not fail on mutation {mutation.id}:\n{out[-3000:]}"
-    assert mutation.expect in out, f"mutation {mutation.id}: failure does not mention {mutation.expect!r}:\n{out[-3000:]}"
+    run_mutation(mutation, tmp_path)  # the procedure of tests/test_mutations.py
 
 
 def test_unmutated_copy_passes(tmp_path):

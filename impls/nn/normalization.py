@@ -33,6 +33,19 @@ def _param_array(shape: tuple, value: float, dt, who: str) -> np.ndarray:
     return np.full(shape, value, dt)
 
 
+def _affine(module: Module, shape: tuple, affine: bool, bias: bool, dt, who: str) -> None:
+    """weight (ones) and bias (zeros) of ``shape``, or None, registered in torch's order."""
+    if affine:
+        module.weight = Parameter(_param_array(shape, 1.0, dt, who))
+        if bias:
+            module.bias = Parameter(_param_array(shape, 0.0, dt, who))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
 class LayerNorm(Module):
     """y = (x - E[x]) / sqrt(Var[x] + eps) * weight + bias over the trailing
     ``normalized_shape`` dims (biased variance), in training and eval alike.
@@ -45,15 +58,7 @@ class LayerNorm(Module):
         dt = resolve_dtype(dtype)
         self.normalized_shape = _shape_tuple(normalized_shape, "LayerNorm")
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(_param_array(self.normalized_shape, 1.0, dt, "LayerNorm"))
-            if bias:
-                self.bias = Parameter(_param_array(self.normalized_shape, 0.0, dt, "LayerNorm"))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine(self, self.normalized_shape, elementwise_affine, bias, dt, "LayerNorm")
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -76,15 +81,7 @@ class GroupNorm(Module):
         check_device(device)
         dt = resolve_dtype(dtype)
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        if affine:
-            self.weight = Parameter(_param_array((num_channels,), 1.0, dt, "GroupNorm"))
-            if bias:
-                self.bias = Parameter(_param_array((num_channels,), 0.0, dt, "GroupNorm"))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine(self, (num_channels,), affine, bias, dt, "GroupNorm")
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

@@ -43,6 +43,26 @@ def _initial_weight(num_embeddings, embedding_dim, _weight, dtype, padding_idx, 
     return w
 
 
+def _pretrained(embeddings) -> tuple:
+    """(array, rows, cols) of a 2-D ``embeddings`` (shared, not copied), or torch's AssertionError."""
+    embeddings = np.asarray(embeddings)
+    check(embeddings.ndim == 2, AssertionError, "Embeddings parameter is expected to be 2-dimensional")
+    return (embeddings,) + embeddings.shape
+
+
+def _renorm_repr(m: Module, fmt) -> str:
+    """The max_norm / norm_type / scale_grad_by_freq part of the repr, shown when not default.
+    torch formats Embedding's values with str and EmbeddingBag's with repr."""
+    s = ""
+    if m.max_norm is not None:
+        s += f", max_norm={fmt(m.max_norm)}"
+    if m.norm_type != 2:
+        s += f", norm_type={fmt(m.norm_type)}"
+    if m.scale_grad_by_freq is not False:
+        s += f", scale_grad_by_freq={fmt(m.scale_grad_by_freq)}"
+    return s
+
+
 class Embedding(Module):
     """A lookup table: output[..., :] = weight[input[...], :]. weight (num_embeddings,
     embedding_dim) ~ N(0, 1), the padding row zeroed at construction.
@@ -73,9 +93,7 @@ class Embedding(Module):
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
                         scale_grad_by_freq=False, sparse=False):
         """An Embedding holding ``embeddings`` (2-D, shared, not copied); ``freeze``: no gradient."""
-        embeddings = np.asarray(embeddings)
-        check(embeddings.ndim == 2, AssertionError, "Embeddings parameter is expected to be 2-dimensional")
-        rows, cols = embeddings.shape
+        embeddings, rows, cols = _pretrained(embeddings)
         return cls(num_embeddings=rows, embedding_dim=cols, _weight=embeddings, _freeze=freeze, padding_idx=padding_idx,
                    max_norm=max_norm, norm_type=norm_type, scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
@@ -83,12 +101,7 @@ class Embedding(Module):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq is not False:
-            s += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        s += _renorm_repr(self, str)
         if self.sparse is not False:
             s += ", sparse=True"
         return s
@@ -122,9 +135,7 @@ class EmbeddingBag(Module):
                         scale_grad_by_freq: bool = False, mode: str = "mean", sparse: bool = False,
                         include_last_offset: bool = False, padding_idx=None):
         """An EmbeddingBag holding ``embeddings`` (2-D, shared); ``freeze``: no gradient."""
-        embeddings = np.asarray(embeddings)
-        check(embeddings.ndim == 2, AssertionError, "Embeddings parameter is expected to be 2-dimensional")
-        rows, cols = embeddings.shape
+        embeddings, rows, cols = _pretrained(embeddings)
         bag = cls(num_embeddings=rows, embedding_dim=cols, _weight=embeddings, max_norm=max_norm, norm_type=norm_type,
                   scale_grad_by_freq=scale_grad_by_freq, mode=mode, sparse=sparse,
                   include_last_offset=include_last_offset, padding_idx=padding_idx)
@@ -132,13 +143,7 @@ class EmbeddingBag(Module):
         return bag
 
     def extra_repr(self):
-        s = f"{self.num_embeddings!r}, {self.embedding_dim!r}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm!r}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type!r}"
-        if self.scale_grad_by_freq is not False:
-            s += f", scale_grad_by_freq={self.scale_grad_by_freq!r}"
+        s = f"{self.num_embeddings!r}, {self.embedding_dim!r}" + _renorm_repr(self, repr)
         s += f", mode={self.mode!r}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx!r}"
