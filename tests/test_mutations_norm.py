@@ -20,16 +20,16 @@ from tests.test_mutations import test_injected_bug_turns_the_suite_red as run_mu
 pytestmark = pytest.mark.slow
 
 MUTATIONS = [
-    # Bessel's correction in the per-sample normalisers (torch normalises with the biased variance).
+    # Bessel's correction in layer norm (torch normalises with the biased variance).
     Mutation("layernorm-unbiased-variance", "functional/normalization.py",
-             "        mean, m_d, var = mean[0], m_d[0], var[0]\n",
-             "        mean, m_d, var = mean[0], m_d[0], var[0] * D / max(D - 1, 1)\n",
+             "        xhat, m_d, var = xhat[0], m_d[0], var[0]\n",
+             "        xhat, m_d, var = xhat[0], m_d[0], var[0] * D / max(D - 1, 1)\n",
              "LayerNorm", ("properties/test_forward.py",),
              "LayerNorm forward disagrees with torch.nn.LayerNorm"),
     # Statistics per (sample, channel) instead of per (sample, group).
     Mutation("groupnorm-per-channel", "functional/normalization.py",
-             "    rows = (N * num_groups, (C // num_groups) * M)\n",
-             "    rows = (N * C, M)\n",
+             "    return _normalize_channels(x, N, C, M, num_groups, weight, bias, eps)[0]\n",
+             "    return _normalize_channels(x, N, C, M, C, weight, bias, eps)[0]\n",
              "GroupNorm", ("properties/test_forward.py",),
              "GroupNorm forward disagrees with torch.nn.GroupNorm"),
     # The padding row's lookups pass their cotangent to it.
