@@ -55,10 +55,16 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     def vjp(g):
         with np.errstate(all="ignore"):
             A, B = a.astype(wide), b.astype(wide)
-            u, v = A / c1, B / c2
+            # Norms in float64 (the rounding of x's dtype would be amplified by 1 / norm where the
+            # two terms below cancel), except where x's dtype over- or underflowed (inf, or 0 for
+            # a nonzero vector): there torch's values are kept, with their consequences.
+            n1w, n2w = (np.where(np.isfinite(n) & (n > 0), np.sqrt(np.sum(V * V, axis=ax, keepdims=True)), n)
+                        for n, V in ((n1.astype(wide), A), (n2.astype(wide), B)))
+            c1w, c2w = np.maximum(n1w, eps), np.maximum(n2w, eps)
+            u, v = A / c1w, B / c2w
             gk = np.expand_dims(np.asarray(g, wide).reshape(np.sum(u, axis=ax).shape), ax)
             grads = []
-            for t, X, c, n, own, other in ((x1, A, c1, n1, u, v), (x2, B, c2, n2, v, u)):
+            for t, X, c, n, own, other in ((x1, A, c1w, n1w, u, v), (x2, B, c2w, n2w, v, u)):
                 if not t.requires_grad:
                     grads.append(None)
                     continue
