@@ -31,7 +31,10 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     (which is linear there): the twin follows torch. The forward runs in x's dtype with
     torch's operations; the backward in float64, rounded once: for nearly parallel
     vectors its two terms cancel, and float32 would leave ~1e-7 / n1 of noise (torch's
-    float32 gradient has it).
+    float32 gradient has it); so are the norms of float32 input, where finite and nonzero
+    (elsewhere torch's over- or underflowed values are kept). When every norm is finite and nonzero the backward takes
+    its closed form (:func:`_cosine_closed_form`), else torch's operations one by one
+    (:func:`_cosine_autograd`, for their NaN and zero-sign conventions).
     """
     dt = np.result_type(x1.dtype, x2.dtype)
     check(np.issubdtype(dt, np.floating), RuntimeError,
@@ -54,24 +57,51 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
     def vjp(g):
         with np.errstate(all="ignore"):
-            A, B = a.astype(wide), b.astype(wide)
-            # Norms in float64 (the rounding of x's dtype would be amplified by 1 / norm where the
-            # two terms below cancel), except where x's dtype over- or underflowed (inf, or 0 for
-            # a nonzero vector): there torch's values are kept, with their consequences.
-            n1w, n2w = (np.where(np.isfinite(n) & (n > 0), np.sqrt(np.sum(V * V, axis=ax, keepdims=True)), n)
-                        for n, V in ((n1.astype(wide), A), (n2.astype(wide), B)))
-            c1w, c2w = np.maximum(n1w, eps), np.maximum(n2w, eps)
-            u, v = A / c1w, B / c2w
-            gk = np.expand_dims(np.asarray(g, wide).reshape(np.sum(u, axis=ax).shape), ax)
-            grads = []
-            for t, X, c, n, own, other in ((x1, A, c1w, n1w, u, v), (x2, B, c2w, n2w, v, u)):
-                if not t.requires_grad:
-                    grads.append(None)
-                    continue
-                gu = gk * other
-                s = np.sum(-gu * (own / c), axis=ax, keepdims=True)  # torch's -grad * ((x / c) / c): zero signs
-                gx = gu / c + s * np.where(n == 0, 0.0, X / n)
-                grads.append(unbroadcast(gx.reshape(shape).astype(t.dtype), t.shape))
-        return tuple(grads)
+            gk = np.expand_dims(np.asarray(g, wide).reshape(work[:ax] + work[ax + 1:]), ax)
+            regular = np.isfinite(n1) & (n1 > 0) & np.isfinite(n2) & (n2 > 0)
+            if dt == wide:  # float64 input: the forward's norms are torch's (one element: |x|, no underflow)
+                n1w, n2w = n1, n2
+            else:  # float32: in float64 where finite and nonzero (over- or underflow: torch's values)
+                n1w, n2w = (np.where(np.isfinite(n) & (n > 0), np.sqrt(_wide_dot(v, v, ax, wide)), n)
+                            for n, v in ((n1.astype(wide), a), (n2.astype(wide), b)))
+            grads = _cosine_closed_form(a, b, n1w, n2w, gk, ax, eps, wide) if regular.all() else \
+                _cosine_autograd(a, b, n1w, n2w, gk, ax, eps, wide)
+        return tuple(None if not t.requires_grad else unbroadcast(gx.reshape(shape), t.shape).astype(t.dtype)
+                     for t, gx in zip((x1, x2), grads))  # summed over broadcast dims in float64, then rounded
 
     return op(np.asarray(out), (x1, x2), vjp)
+
+
+def _wide_dot(a: np.ndarray, b: np.ndarray, ax: int, wide) -> np.ndarray:
+    """sum over ``ax`` of a * b, accumulated in ``wide`` (keepdims)."""
+    return np.expand_dims(np.einsum("...i,...i->...", np.moveaxis(a, ax, -1), np.moveaxis(b, ax, -1), dtype=wide), ax)
+
+
+def _cosine_closed_form(a, b, n1, n2, gk, ax, eps, wide):
+    """torch's cosine gradient where every norm is finite and nonzero, in closed form:
+    dx1 = alpha x2 - beta1 x1 with alpha = g / (c1 c2), beta1 = g p / (c1^2 c2 n1),
+    p = x1 . x2 (and symmetrically), with the dot product accumulated in float64: the
+    same values as :func:`_cosine_autograd` in fewer passes."""
+    p = _wide_dot(a, b, ax, wide)
+    c1, c2 = np.maximum(n1, eps), np.maximum(n2, eps)
+    alpha = gk / (c1 * c2)
+    beta1, beta2 = alpha * p / (c1 * n1), alpha * p / (c2 * n2)
+    gx1 = b * alpha
+    gx1 -= a * beta1
+    gx2 = a * alpha
+    gx2 -= b * beta2
+    return gx1, gx2
+
+
+def _cosine_autograd(a, b, n1w, n2w, gk, ax, eps, wide):
+    """torch's cosine gradient operation by operation (its NaN, inf and zero-sign
+    conventions on zero, tiny, huge or non-finite vectors), in float64."""
+    A, B = a.astype(wide), b.astype(wide)
+    c1w, c2w = np.maximum(n1w, eps), np.maximum(n2w, eps)
+    u, v = A / c1w, B / c2w
+    grads = []
+    for X, c, n, own, other in ((A, c1w, n1w, u, v), (B, c2w, n2w, v, u)):
+        gu = gk * other
+        s = np.sum(-gu * (own / c), axis=ax, keepdims=True)  # torch's -grad * ((x / c) / c): zero signs
+        grads.append(gu / c + s * np.where(n == 0, 0.0, X / n))
+    return grads

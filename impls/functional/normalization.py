@@ -34,20 +34,21 @@ F64 = np.float64
 # ----------------------------------------------------------------------------------
 
 
-def _sum_m(a: np.ndarray) -> np.ndarray:
-    """Sum over the last axis of an (A, B, M) array, as float64 (A, B): the input's dtype
-    accumulates over M only. (einsum, not a BLAS product with ones: as fast on one
-    thread, and immune to BLAS thread oversubscription on a loaded machine.)"""
+def _sum_m(a: np.ndarray, acc=None) -> np.ndarray:
+    """Sum over the last axis of an (A, B, M) array, as float64 (A, B). The input's dtype
+    accumulates over M, unless ``acc`` (float64) is given. (einsum, not a BLAS product
+    with ones: as fast on one thread, and immune to BLAS thread oversubscription.)"""
     if a.shape[2] == 1:
         return a[..., 0].astype(F64)
-    return np.einsum("abm->ab", a).astype(F64)
+    return np.einsum("abm->ab", a, dtype=acc).astype(F64)
 
 
-def _dot_m(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Sum over the last axis of a * b for (A, B, M) arrays, as float64 (A, B)."""
+def _dot_m(a: np.ndarray, b: np.ndarray, acc=None) -> np.ndarray:
+    """Sum over the last axis of a * b for (A, B, M) arrays, as float64 (A, B); accumulated
+    in ``acc`` when given (else in the inputs' dtype)."""
     if a.shape[2] == 1:
-        return (a[..., 0] * b[..., 0]).astype(F64)
-    return np.einsum("abm,abm->ab", a, b).astype(F64)
+        return (a[..., 0].astype(acc or a.dtype) * b[..., 0]).astype(F64)
+    return np.einsum("abm,abm->ab", a, b, dtype=acc).astype(F64)
 
 
 def _col(v: np.ndarray, dt) -> np.ndarray:
@@ -56,12 +57,14 @@ def _col(v: np.ndarray, dt) -> np.ndarray:
 
 
 def _work_dtype(dt, invstd) -> np.dtype:
-    """The dtype of a backward's per-element combination. Its terms are of size
-    invstd |g w| while the result can cancel to far less, so float32 rounding leaves about
-    3 * 2^-24 * invstd |g w|. Up to invstd = 4 (a standard deviation >= 0.25) that is at
-    most 7e-7 |g w|, inside the 1e-5 absolute tolerance for |g w| < 14; above it (a
-    near-constant channel or row: invstd reaches 1 / sqrt(eps) ~ 316) the combination runs
-    in float64 and is rounded once."""
+    """The dtype of a backward's sums and per-element combination. Its terms are of size
+    invstd |g w| while the result can cancel to far less, and the per-channel sums of g and
+    g (x - mean) enter with factors up to invstd^3; float32 rounding then leaves about
+    3 * 2^-24 * invstd |g w| (times xhat^2 for the sums). Up to invstd = 4 (a standard
+    deviation >= 0.25) that is at most 7e-7 |g w|, inside the 1e-5 absolute tolerance for
+    |g w| < 14; above it (a near-constant channel or row: invstd reaches 1 / sqrt(eps) ~
+    316) the sums accumulate and the combination runs in float64, rounded once (seen in the
+    dev soak: an all-zero group norm input, an instance with one nonzero value)."""
     if dt == np.float32 and np.max(invstd, initial=0.0) > 4.0:
         return np.dtype(F64)
     return np.dtype(dt)
@@ -164,11 +167,12 @@ def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None, bias
     @_quiet
     def vjp(g):
         g3 = g.reshape(x3.shape)
-        gs = _sum_m(g3).sum(axis=0)
-        sum_gxhat = (_dot_m(g3, d).sum(axis=0) - m_d * gs) * invstd
+        wd = _work_dtype(dt, invstd) if batch and n else np.dtype(dt)
+        acc = F64 if wd == F64 else None
+        gs = _sum_m(g3, acc).sum(axis=0)
+        sum_gxhat = (_dot_m(g3, d, acc).sum(axis=0) - m_d * gs) * invstd
         grads = [None]
         if x.requires_grad:
-            wd = _work_dtype(dt, invstd) if batch and n else dt
             dx = g3.astype(wd, copy=False) * _col(np.broadcast_to(a, (C,)), wd)
             if batch and n:
                 k = a * invstd * sum_gxhat / n
@@ -284,7 +288,9 @@ def _normalize_channels(x: Tensor, N: int, C: int, M: int, G: int, weight: Tenso
     @_quiet
     def vjp(g):
         g3 = g.reshape(N, C, M)
-        gs, gd = _sum_m(g3), _dot_m(g3, d3)
+        wd = _work_dtype(dt, invstd)
+        acc = F64 if wd == F64 else None
+        gs, gd = _sum_m(g3, acc), _dot_m(g3, d3, acc)
         gx_hat = gd - m_c * gs  # sum over m of g (x - mu), per (n, c)
         grads = [None]
         if x.requires_grad:
@@ -294,7 +300,6 @@ def _normalize_channels(x: Tensor, N: int, C: int, M: int, G: int, weight: Tenso
                 s1 = (gs * w).reshape(N, G, K).sum(axis=2)
                 s2 = invstd * (gx_hat * w).reshape(N, G, K).sum(axis=2)
                 b_coef = -invstd * invstd * s2 / D
-                wd = _work_dtype(dt, invstd)
                 coefs = np.stack([np.repeat(b_coef, K, axis=1),
                                   np.repeat(-invstd * s1 / D - m_d * b_coef, K, axis=1)]).astype(wd)[..., None]
                 dx = g3.astype(wd, copy=False) * A.astype(wd)[..., None]
