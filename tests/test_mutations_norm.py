@@ -25,13 +25,13 @@ MUTATIONS = [
              "        xhat, m_d, var = xhat[0], m_d[0], var[0]\n",
              "        xhat, m_d, var = xhat[0], m_d[0], var[0] * D / max(D - 1, 1)\n",
              "LayerNorm", ("properties/test_forward.py",),
-             "LayerNorm forward disagrees with torch.nn.LayerNorm"),
+             "LayerNorm forward: the twin disagrees with torch.nn.LayerNorm"),
     # Statistics per (sample, channel) instead of per (sample, group).
     Mutation("groupnorm-per-channel", "functional/normalization.py",
              "    return _normalize_channels(x, N, C, M, num_groups, weight, bias, eps)[0]\n",
              "    return _normalize_channels(x, N, C, M, C, weight, bias, eps)[0]\n",
              "GroupNorm", ("properties/test_forward.py",),
-             "GroupNorm forward disagrees with torch.nn.GroupNorm"),
+             "GroupNorm forward: the twin disagrees with torch.nn.GroupNorm"),
     # The padding row's lookups pass their cotangent to it.
     Mutation("embedding-padding-row-gets-gradient", "functional/sparse.py",
              "        keep = flat != padding_idx if padding_idx is not None else np.ones(flat.shape, bool)\n",
@@ -39,20 +39,19 @@ MUTATIONS = [
              "Embedding", ("properties/test_gradients.py",),
              "grad weight"),
     # max_norm renormalises a copy: the output is right, the weight is left as it was.
-    # Caught by the forward check's state comparison after the call, which the Embedding
-    # entry extends to parameters (properties/catalog/embedding.py, StateAfterForward).
+    # Caught by the forward check's comparison of the whole state_dict after the call.
     Mutation("embedding-max-norm-not-written-back", "functional/sparse.py",
              "        embedding_renorm_(weight.data, idx, max_norm, norm_type)\n    w = weight.data\n    out = w[idx]\n",
              "        w = weight.data.copy()\n        embedding_renorm_(w, idx, max_norm, norm_type)\n"
              "    else:\n        w = weight.data\n    out = w[idx]\n",
              "Embedding", ("properties/test_forward.py",),
-             "buffer weight"),
+             "state weight after forward"),
     # The mean divides by the bag's length, padding entries included.
     Mutation("embeddingbag-mean-counts-padding", "functional/sparse.py",
              "    count = np.bincount(bag[member], minlength=B)[:B]\n",
              "    count = np.bincount(bag[bag >= 0], minlength=B)[:B]\n",
              "EmbeddingBag", ("properties/test_forward.py",),
-             "EmbeddingBag forward disagrees with torch.nn.EmbeddingBag"),
+             "EmbeddingBag forward: the twin disagrees with torch.nn.EmbeddingBag"),
     # One draw per element instead of one per channel.
     Mutation("dropout2d-drops-elements", "nn/dropout.py",
              "        return F.feature_noise_shape(shape)  # one draw per (dim 0, dim 1), at every rank\n",

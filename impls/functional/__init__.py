@@ -5,6 +5,7 @@ One file per torch.nn category, like torch/nn/functional.py split up.
 
 from .activation import *  # noqa: F401,F403
 from .classification import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
 from .ctc import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
@@ -12,3 +13,7 @@ from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
+from .shuffle import *  # noqa: F401,F403
+from .upsample import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403

@@ -10,6 +10,9 @@ input's own frame:
 * Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout: the input's shape with the
   dims that share one draw set to 1 (see :meth:`_DropoutNd._noise_shape`; e.g.
   (N, C, 1) for a 3-D input to Dropout1d, (C, 1) for an unbatched one).
+  Where torch prepends a batch dim of 1 to the input before drawing (Dropout1d on a
+  2-D input, Dropout3d on an input that is not 5-D), ``keep`` may also come in torch's
+  frame, with that leading dim of 1 ((1, C, 1) for an unbatched Dropout1d input).
 """
 
 from __future__ import annotations
@@ -39,12 +42,16 @@ class _RandomModule(Module):
         """Use ``noise`` (arrays, named per class) for the next forward instead of drawing."""
         self._injected = {k: np.asarray(v) for k, v in noise.items()}
 
-    def _take_noise(self, name: str, shape, draw):
+    def _take_noise(self, name: str, shape, draw, batched_frame: bool = False):
+        """The injected array ``name`` (shape ``shape``; with ``batched_frame``, also
+        ``(1,) + shape``, the frame of torch's draw on an input it unsqueezed), or ``draw()``."""
         injected, self._injected = self._injected, None
         if injected is None:
             return draw()
         check(name in injected, ValueError, f"{type(self).__name__}: injected noise must be named {name!r}, got {sorted(injected)}")
         value = injected[name]
+        if batched_frame and value.shape == (1,) + tuple(shape):
+            value = value[0]
         check(value.shape == tuple(shape), ValueError, f"{type(self).__name__}: injected {name!r} has shape {value.shape}, expected {tuple(shape)}")
         return value
 
@@ -68,6 +75,10 @@ class _DropoutNd(_RandomModule):
     def _noise_shape(self, shape: tuple) -> tuple:
         return shape
 
+    def _unsqueezes(self, ndim: int) -> bool:
+        """Whether torch prepends a batch dim of 1 to an input of this rank before drawing."""
+        return False
+
     def forward(self, input):
         self._check_input(input)
         p = self.p
@@ -75,7 +86,8 @@ class _DropoutNd(_RandomModule):
         keep = None
         if samples(input, p, self.training):
             shape = self._noise_shape(tuple(input.shape))
-            keep = self._take_noise("keep", shape, lambda: self.generator.random(shape) >= p)
+            keep = self._take_noise("keep", shape, lambda: self.generator.random(shape) >= p,
+                                   self._unsqueezes(input.ndim))
         out = self._apply(input, p, self.training, keep)
         if self.inplace and self._honours_inplace and out is not input:
             input.data[...] = out.data
@@ -98,8 +110,11 @@ class Dropout1d(_DropoutNd):
               "provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an "
               "optional batch dimension (i.e. 2D or 3D inputs).")
 
+    def _unsqueezes(self, ndim):
+        return ndim == 2  # unbatched: torch unsqueezes a batch dim of 1
+
     def _noise_shape(self, shape):
-        if len(shape) == 2:  # unbatched: torch unsqueezes a batch dim of 1
+        if self._unsqueezes(len(shape)):
             return F.feature_noise_shape((1,) + shape)[1:]
         return F.feature_noise_shape(shape)
 
@@ -134,8 +149,11 @@ class Dropout3d(_DropoutNd):
                           "in an error in a future release. To retain the behavior and silence this warning, please "
                           "use dropout instead.", stacklevel=3)
 
+    def _unsqueezes(self, ndim):
+        return ndim != 5
+
     def _noise_shape(self, shape):
-        if len(shape) != 5:
+        if self._unsqueezes(len(shape)):
             return F.feature_noise_shape((1,) + shape)[1:]
         return F.feature_noise_shape(shape)
 

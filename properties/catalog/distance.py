@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..strategies import float_arrays
-from .entry import Entry, Example, Inputs, Invalid
+from nnparity.catalog import Entry, Example, Inputs, Invalid
 
 NAN, INF = float("nan"), float("inf")
 

@@ -1,7 +1,7 @@
 """Catalog entries: the dropout family (Dropout, Dropout1d/2d/3d, AlphaDropout, FeatureAlphaDropout).
 
-Exact parity: the forward and gradients checks run torch with a seed, read its noise
-(:func:`keep_mask`) and inject it into the twin. Statistics: each entry's
+Exact parity: the harness captures torch's draws in each module (reference.noise)
+and :func:`dropout_keep_mask` hands them to the twin's ``inject_noise``. Statistics: each entry's
 ``statistical`` function tests the twin's *own* draws, with a stated false-alarm rate.
 """
 
@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from ..strategies import float_arrays
-from .entry import Entry, Example, Inputs, Invalid
+from .core import hoeffding_margin
+from nnparity.catalog import Entry, Example, Inputs, Invalid
 
 NAN, INF = float("nan"), float("inf")
 SELU_ALPHA = 1.7580993408473766  # torch's constant (aten/src/ATen/native/Dropout.cpp)
@@ -51,40 +52,19 @@ def noise_shape(name: str, shape: tuple) -> tuple:
     return shape[:2] + (1,) * (len(shape) - 2)
 
 
-def keep_mask(name: str):
-    """torch's keep-mask for ``seed``: with the same seed, shape and dtype, dropout draws
-    the same Bernoulli noise whatever the values, so applying the module to ones reveals
-    it. Kept elements of ones are nonzero (plain variants) or positive (alpha variants:
-    a (1 + alpha p) > 0 kept, alpha a (p - 1) < 0 dropped). Reduced to the noise shape
-    by taking index 0 along the dims that share a draw."""
-
-    def noise(torch_module, torch_args, seed):
-        import torch
-
-        (x,) = torch_args
-        p = torch_module.p
-        if not (0 < p < 1) or x.numel() == 0:
-            return None
-        torch.manual_seed(seed)
-        with torch.no_grad():
-            probe = torch_module(torch.ones_like(x)).cpu().numpy()
-        keep = probe > 0 if name in _ALPHA else probe != 0
-        shape = noise_shape(name, tuple(x.shape))
-        index = tuple(slice(0, 1) if n == 1 else slice(None) for n in shape)
-        return {"keep": keep[index].reshape(shape)}
-
-    return noise
+def dropout_keep_mask(draws):
+    """torch's keep mask, from its one ``bernoulli_(1 - p)`` draw in this module (ATen
+    ``_dropout_impl``; none when p is 0 or 1, in eval, or on an empty input): kept
+    elements are 1. The draw has the noise shape (:func:`noise_shape`) in torch's
+    frame: with the batch dim of 1 that Dropout1d/Dropout3d prepend to an input they
+    unsqueeze, which the twin accepts (README, the contract)."""
+    (draw,) = draws
+    return {"keep": draw.values != 0}
 
 
 # ----------------------------------------------------------------------------------
 # Statistical tests of the twin's own draws
 # ----------------------------------------------------------------------------------
-
-
-def hoeffding_margin(n: int, alpha: float, width: float = 1.0) -> float:
-    """t with P(|mean of n independent [a, a + width] variables - its expectation| >= t)
-    <= 2 exp(-2 n t^2 / width^2) = alpha (Hoeffding)."""
-    return width * math.sqrt(math.log(2 / alpha) / (2 * n))
 
 
 #: One statistical shape per class: 200,000 independent draws each (channels for the
@@ -246,7 +226,7 @@ def dropout_entry(name):
         kwargs=st.fixed_dictionaries({}, optional={"p": _P, "inplace": st.booleans()}),
         inputs=_inputs(name),
         layouts=("batched",) + (("unbatched",) if _RANKS[name][1] is not None else ()) + ("empty",),
-        train_eval_differs=True, random=True, noise=keep_mask(name), statistical=dropout_statistics(name),
+        train_eval_differs=True, random=True, noise=dropout_keep_mask, statistical=dropout_statistics(name),
         examples=_examples(name), invalid=_invalid(name),
         bench=lambda dt: ({"p": 0.5}, _one(_normal(_BENCH[name], dt))),
     )

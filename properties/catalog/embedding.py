@@ -1,33 +1,19 @@
 """Catalog entries: Embedding and EmbeddingBag.
 
 Both write their weight during forward when ``max_norm`` is set (torch renormalises
-the referenced rows in place). The forward check compares *buffers* after the call;
-these entries are :class:`StateAfterForward` entries, so that it compares the whole
-state_dict after the call, the weight included (the contract's state_dict: no
-package internals). The lead's harness change (parameters after forward for every
-entry) makes this subclass unnecessary.
+the referenced rows in place); the forward check compares the whole state_dict after
+the call ("state weight after forward"), the weight included.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 from hypothesis import strategies as st
 
 from ..strategies import float_arrays
-from .entry import Entry, Example, Inputs, Invalid, default_state
+from nnparity.catalog import Entry, Example, Inputs, Invalid, default_state
 
 INF = float("inf")
-
-
-@dataclass(frozen=True)
-class StateAfterForward(Entry):
-    """An entry whose forward writes parameters: every state_dict key is compared after
-    the call (labelled 'buffer <key>' by the forward check)."""
-
-    def buffer_keys(self, torch_state, parameter_names):
-        return list(torch_state)
 
 
 def _normal(shape, dt, seed=0):
@@ -49,8 +35,8 @@ def _idx(values):
 _SMALL = 0.005
 
 
-def embedding_state(torch_state, parameter_names, rng):
-    state = default_state(torch_state, parameter_names, rng)
+def embedding_state(torch_state, parameter_names, rng, regime="init"):
+    state = default_state(torch_state, parameter_names, rng, regime)
     w = state["weight"]
     w[0::2] *= _SMALL
     return state
@@ -139,7 +125,7 @@ def embedding_gradcheck_inputs(kw, dt, layout):
 _E = {"num_embeddings": 6, "embedding_dim": 3}
 _REPEATS = _idx([[1, 2, 1], [5, 1, 0]])
 
-EMBEDDING = StateAfterForward(
+EMBEDDING = Entry(
     name="Embedding", kwargs=_embedding_kwargs(), build_fn=build_embedding("Embedding"), inputs=embedding_inputs,
     domains={"gradcheck": embedding_gradcheck_inputs}, state_fn=embedding_state, factory_kwargs=True,
     layouts=("batched", "unbatched", "empty"),
@@ -267,7 +253,7 @@ def _bag(offsets=_BAG_OFFS, idx=_BAG_IDX):
     return lambda dt: Inputs((idx, offsets))
 
 
-EMBEDDING_BAG = StateAfterForward(
+EMBEDDING_BAG = Entry(
     name="EmbeddingBag", kwargs=_bag_kwargs(), build_fn=build_embedding("EmbeddingBag"), inputs=_bag_inputs(_any_rows),
     domains={"gradcheck": _bag_gradcheck_inputs}, state_fn=embedding_state, factory_kwargs=True,
     layouts=("batched", "empty"),

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from ..strategies import batch_dims, float_arrays
-from .entry import Entry, Example, Inputs, Invalid
+from nnparity.catalog import Entry, Example, Inputs, Invalid
 
 NAN, INF = float("nan"), float("inf")
 
