@@ -6,7 +6,7 @@ import numpy as np
 
 from .._validate import check, normalize_dim
 from ..autograd import Tensor, op, unbroadcast
-from .loss import _broadcast_shapes, _vector_norm, pairwise_distance
+from .loss import _vector_norm, broadcast_shapes, pairwise_distance
 
 __all__ = ["pairwise_distance", "cosine_similarity"]
 
@@ -39,7 +39,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     dt = np.result_type(x1.dtype, x2.dtype)
     check(np.issubdtype(dt, np.floating), RuntimeError,
           f"cosine_similarity: expected common dtype to be floating point, yet common dtype is {dt}")
-    shape = _broadcast_shapes("cosine_similarity", x1=x1, x2=x2)
+    shape = broadcast_shapes("cosine_similarity", x1=x1, x2=x2)
     ax = normalize_dim(dim, len(shape), "cosine_similarity")
     work = shape if shape else (1,)
     a, b = (np.broadcast_to(t.data, shape).reshape(work) for t in (x1, x2))
