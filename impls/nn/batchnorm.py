@@ -25,11 +25,11 @@ class _NormBase(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device=None, dtype=None, *, bias: bool = True):
         super().__init__()
-        check(isinstance(num_features, numbers.Integral) and not isinstance(num_features, bool), TypeError,
-              f"{type(self).__name__}: num_features must be an int, got {num_features!r}")
         check_device(device)
         self._dtype = resolve_dtype(dtype)
-        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        # Kept as given: torch reads num_features only to size the tensors it creates,
+        # so with affine=False and track_running_stats=False any value passes (and shows in the repr).
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats, self._use_bias = affine, track_running_stats, bias
         self._materialize(self.num_features)
 
@@ -38,6 +38,10 @@ class _NormBase(Module):
         dt = self._dtype
         self.num_features = num_features
         if self.affine or self.track_running_stats:  # torch creates tensors only then
+            check(isinstance(num_features, numbers.Integral) and not isinstance(num_features, bool), TypeError,
+                  f"{type(self).__name__}: num_features sizes the parameters and buffers: it must be an int, "
+                  f"not {type(num_features).__name__}")
+            num_features = int(num_features)
             check(num_features >= 0, RuntimeError,
                   f"{type(self).__name__}: Trying to create tensor with negative dimension {num_features}: [{num_features}]")
         if self.affine:
@@ -70,10 +74,14 @@ class _NormBase(Module):
 
 class _BatchNorm(_NormBase):
     def _check_channels(self, x) -> None:
-        C = self.num_features
-        check(x.shape[1] == C, RuntimeError,
-              f"{type(self).__name__}: running_mean should contain {x.shape[1]} elements not {C} "
-              f"(input has {x.shape[1]} channels in dim 1, the module was built for num_features={C})")
+        """ATen's batch_norm: each tensor that exists has one value per input channel,
+        checked in its order (running_mean, running_var, weight, bias); none is checked
+        when the module holds no state (affine=False, track_running_stats=False)."""
+        for name in ("running_mean", "running_var", "weight", "bias"):
+            t = getattr(self, name)
+            check(t is None or t.size == x.shape[1], RuntimeError,
+                  f"{type(self).__name__}: {name} should contain {x.shape[1]} elements not {t.size if t is not None else 0} "
+                  f"(input has {x.shape[1]} channels in dim 1, the module was built for num_features={self.num_features})")
 
     def forward(self, input):
         # torch's order: rank, (SyncBatchNorm: channels > 0), values per channel, eps, then ATen's checks.

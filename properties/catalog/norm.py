@@ -99,6 +99,9 @@ def _bn_examples(name, ranks):
                 lambda dt: _one(_normal(shape, dt, 3, loc=1e4))),
         Example("constant-channel", "edge", {"num_features": 3},
                 lambda dt: _one(np.broadcast_to(_normal((1, 3) + (1,) * (rank - 2), dt, 4), shape).copy())),
+        # No state at all: torch checks no channel count (ATen checks only the tensors that exist).
+        Example("stateless-any-channels", "edge", {"num_features": 5, "affine": False, "track_running_stats": False},
+                lambda dt: _one(_normal(shape, dt, 5))),
         Example("empty-batch-train", "layout", {"num_features": 3}, lambda dt: _one(np.zeros((0,) + shape[1:], dt))),
         Example("empty-batch-eval", "layout", {"num_features": 3}, lambda dt: _one(np.zeros((0,) + shape[1:], dt)), mode="eval"),
         Example("special-train", "special", {"num_features": 3}, lambda dt: _one(special.astype(dt))),
@@ -114,6 +117,9 @@ def _bn_invalid(name, ranks):
     out = (
         Invalid("wrong-rank", {"num_features": 3}, lambda dt: _one(np.zeros(bad_rank, dt))),
         Invalid("wrong-channels", {"num_features": 2}, lambda dt: _one(np.zeros(ok, dt))),
+        Invalid("wrong-channels-affine-only", {"num_features": 2, "track_running_stats": False},
+                lambda dt: _one(np.zeros(ok, dt))),
+        Invalid("none-num-features-tracked", {"num_features": None, "affine": False}),
         Invalid("one-value-per-channel-train", {"num_features": 3}, lambda dt: _one(np.zeros(one, dt))),
         Invalid("one-value-per-channel-untracked-eval", {"num_features": 3, "track_running_stats": False},
                 lambda dt: _one(np.zeros(one, dt)), mode="eval"),
