@@ -9,9 +9,11 @@ import numpy as np
 from .. import functional as F
 from .._validate import check
 from ..functional.normalization import check_eps
+from .lazy import LazyModuleMixin, UninitializedBuffer, UninitializedParameter
 from .module import Module, Parameter, check_device, resolve_dtype
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm",
+           "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d"]
 
 
 class _NormBase(Module):
@@ -145,3 +147,52 @@ class SyncBatchNorm(_BatchNorm):
     def _check_input_dim(self, x):
         check(x.ndim >= 2, ValueError, f"expected at least 2D input (got {x.ndim}D input)")
         check(x.shape[1] != 0, ValueError, "SyncBatchNorm number of input channels should be non-zero")
+
+
+class _LazyNormBase(LazyModuleMixin, _NormBase):
+    """torch's ``_LazyNormBase``: built with num_features=0 and no tensors; weight and
+    bias (if affine) are uninitialised parameters, running_mean/var (if tracked)
+    uninitialised buffers, num_batches_tracked a plain 0. The first call takes
+    ``num_features = input.shape[1]`` (dim 1 even for an unbatched instance-norm
+    input, as torch) and creates the state as the regular class does. A module
+    without state (affine=False, track_running_stats=False) has nothing to infer:
+    it becomes the regular class on its first call with num_features still 0."""
+
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *,
+                 bias=True):
+        super().__init__(0, eps, momentum, False, False, device, dtype, bias=False)
+        self.affine, self.track_running_stats, self._use_bias = affine, track_running_stats, bias
+        dt = self._dtype
+        if affine:
+            self.weight = UninitializedParameter(dtype=dt)
+            if bias:
+                self.bias = UninitializedParameter(dtype=dt)
+        if track_running_stats:
+            # stored as they are (an attribute assignment would make them plain arrays)
+            self._buffers["running_mean"] = UninitializedBuffer(dtype=dt)
+            self._buffers["running_var"] = UninitializedBuffer(dtype=dt)
+            self.num_batches_tracked = np.zeros((), np.int64)
+
+    def initialize_parameters(self, input) -> None:
+        if self.has_uninitialized_params():
+            check(input.ndim >= 2, IndexError,
+                  f"{type(self).__name__}: the first input infers num_features from its dim 1, but it has {input.ndim} dim(s)")
+            self._materialize(int(input.shape[1]))
+
+
+class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
+    """BatchNorm1d with num_features inferred from the first input's dim 1."""
+
+    cls_to_become = BatchNorm1d
+
+
+class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
+    """BatchNorm2d with num_features inferred from the first input's dim 1."""
+
+    cls_to_become = BatchNorm2d
+
+
+class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
+    """BatchNorm3d with num_features inferred from the first input's dim 1."""
+
+    cls_to_become = BatchNorm3d

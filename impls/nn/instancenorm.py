@@ -6,9 +6,10 @@ import warnings
 
 from .. import functional as F
 from .._validate import check
-from .batchnorm import _NormBase
+from .batchnorm import _LazyNormBase, _NormBase
 
-__all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
+__all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+           "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 
 
 class _InstanceNorm(_NormBase):
@@ -74,3 +75,24 @@ class InstanceNorm3d(_InstanceNorm):
     """Input (N, C, D, H, W) or unbatched (C, D, H, W)."""
 
     _no_batch_dim = 4
+
+
+class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
+    """InstanceNorm1d with num_features inferred from the first input's dim 1. torch's
+    lazy instance norms take _LazyNormBase's defaults (affine=True,
+    track_running_stats=True), not instance norm's; and dim 1 of an unbatched (C, L)
+    input is L, so such a first input infers L channels and then fails on C."""
+
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyNormBase, InstanceNorm2d):
+    """InstanceNorm2d with num_features inferred from the first input's dim 1."""
+
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyNormBase, InstanceNorm3d):
+    """InstanceNorm3d with num_features inferred from the first input's dim 1."""
+
+    cls_to_become = InstanceNorm3d

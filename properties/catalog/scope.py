@@ -21,10 +21,9 @@ OUT_OF_SCOPE = {
 }
 
 _NOT_YET_NAMES = """
-GRU GRUCell LSTM LSTMCell LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d LazyConv3d
-LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d LazyInstanceNorm1d LazyInstanceNorm2d
-LazyInstanceNorm3d LazyLinear MultiheadAttention RNN RNNCell Transformer TransformerDecoder
-TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
+GRU GRUCell LSTM LSTMCell LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d
+LazyConvTranspose3d MultiheadAttention RNN RNNCell Transformer TransformerDecoder TransformerDecoderLayer
+TransformerEncoder TransformerEncoderLayer
 """
 
 
