@@ -598,9 +598,11 @@ def _distances(nn, side: str) -> dict:
         return lambda x, y: 1.0 - similarity(x, y)
 
     def l1():
+        # A plain function on both sides (not a module: a module would be a submodule, in the repr).
         if side == "torch":
             return lambda x, y: (x - y).abs().sum(-1)
-        return nn.PairwiseDistance(p=1.0, eps=0.0)
+        distance = nn.PairwiseDistance(p=1.0, eps=0.0)
+        return lambda x, y: distance(x, y)
 
     return {
         "pairwise": lambda: nn.PairwiseDistance(),
