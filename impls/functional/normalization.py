@@ -170,7 +170,13 @@ def batch_norm(x: Tensor, running_mean, running_var, weight: Tensor | None, bias
         wd = _work_dtype(dt, invstd) if batch and n else np.dtype(dt)
         acc = F64 if wd == F64 else None
         gs = _sum_m(g3, acc).sum(axis=0)
-        sum_gxhat = (_dot_m(g3, d, acc).sum(axis=0) - m_d * gs) * invstd
+        if batch:
+            sum_gxhat = (_dot_m(g3, d, acc).sum(axis=0) - m_d * gs) * invstd
+        elif weight is not None:
+            # Running statistics: dweight = invstd sum g (x - running_mean) cancels when the
+            # input sits far from the running mean (|x - rm| ~ 2000 summing to ~100: dev soak),
+            # and each float32 x - rm carries its own rounding into it. From x in float64.
+            sum_gxhat = _dot_m(g3, x3.astype(F64) - running_mean.astype(F64)[:, None], F64).sum(axis=0) * invstd
         grads = [None]
         if x.requires_grad:
             dx = g3.astype(wd, copy=False) * _col(np.broadcast_to(a, (C,)), wd)
