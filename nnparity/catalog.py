@@ -217,6 +217,10 @@ class Entry:
     state_fn: Callable | None = None  # like default_state (same arguments), for buffers that need valid values
     gradcheck: bool = True  # twin's own backward vs finite differences
     gradcheck_adjust: Callable | None = None
+    #: ``(kwargs, dtype name) -> kwargs`` for the float64 oracle, where a constructor
+    #: default depends on the dtype (RMSNorm's eps=None is the dtype's machine epsilon:
+    #: the oracle must compute the float32 function, so it gets float32's epsilon).
+    oracle_kwargs: Callable | None = None
     max_examples_scale: float = 1.0
     notes: str = ""
 

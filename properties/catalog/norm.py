@@ -321,8 +321,17 @@ def _rms_gradcheck_inputs(kw, dt, layout):
         lambda inp: _one(np.where(np.abs(inp.args[0]) < 0.5, 0.5 + np.abs(inp.args[0]), inp.args[0]).astype(dt)))
 
 
+def _rms_oracle_kwargs(kwargs, dtype):
+    """eps=None means the machine epsilon of the input's dtype (torch.nn.functional.rms_norm):
+    the float64 oracle of a float32 case computes the float32 function, with float32's epsilon."""
+    if kwargs.get("eps") is None:
+        return {**kwargs, "eps": float(np.finfo(dtype).eps)}
+    return kwargs
+
+
 RMSNORM = Entry(
     name="RMSNorm", kwargs=_rms_kwargs(), inputs=_trailing_inputs(st.just(0.0)), domains={"gradcheck": _rms_gradcheck_inputs},
+    oracle_kwargs=_rms_oracle_kwargs,
     factory_kwargs=True,
     layouts=("batched", "unbatched", "empty"),
     examples=(

@@ -21,9 +21,8 @@ OUT_OF_SCOPE = {
 }
 
 _NOT_YET_NAMES = """
-GRU GRUCell LSTM LSTMCell LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d
-LazyConvTranspose3d MultiheadAttention RNN RNNCell Transformer TransformerDecoder TransformerDecoderLayer
-TransformerEncoder TransformerEncoderLayer
+GRU GRUCell LSTM LSTMCell MultiheadAttention RNN RNNCell Transformer TransformerDecoder
+TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
 """
 
 
