@@ -219,6 +219,18 @@ class Entry:
     gradcheck_adjust: Callable | None = None
     max_examples_scale: float = 1.0
     notes: str = ""
+    #: ``{group id: (impl, rng) -> list[(name, ok, message)]}``: scripted scenarios and
+    #: tests judged by the ``containers`` kind, one record per group (the id is the
+    #: record's example).
+    containers: Mapping[str, Callable] = field(default_factory=dict)
+    #: a whole model trained by the ``training`` kind (``nnparity.training.ModelSpec``)
+    model: Any = None
+    #: False for what is judged that is not a torch.nn class (torch.nn.init,
+    #: torch.optim.SGD, a model): coverage does not look for it in torch.nn, and
+    #: ``kinds`` must say which check kinds apply.
+    torch_class: bool = True
+    #: when non-empty, the only check kinds that apply (a container has no forward)
+    kinds: tuple = ()
 
     def __post_init__(self):
         where = f"catalog entry {self.name}"
@@ -239,6 +251,10 @@ class Entry:
             raise ValueError(f"{where}: a class that draws noise needs `statistical` (tests of the twin's own draws) "
                              "beside its `noise` adapter (exact parity)")
         ids = [e.id for e in self.examples] + [i.id for i in self.invalid]
+        bad_kinds = [k for k in self.kinds if k not in CHECK_KINDS]
+        if bad_kinds or (not self.torch_class and not self.kinds):
+            raise ValueError(f"{where}: kinds must name check kinds ({', '.join(CHECK_KINDS)}), and be given when "
+                             f"torch_class=False; got {self.kinds}")
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"{where}: example/invalid ids must be unique, repeated: {dupes}")
@@ -266,6 +282,12 @@ class Entry:
 
     def applies(self, check: str) -> bool:
         """Whether a check kind applies to this entry (the report shows 'n/a' otherwise)."""
+        if self.kinds and check not in self.kinds:
+            return False
+        if check == "containers":
+            return bool(self.containers)
+        if check == "training":
+            return self.stateful or self.model is not None
         if check == "randomness":
             return self.statistical is not None
         if check == "special_values":
@@ -355,6 +377,7 @@ def snapshot(catalog: Catalog) -> dict:
             "checks": [c for c in CHECK_KINDS if entry.applies(c)],
             "modes": list(entry.modes()),
             "random": entry.random,
+            "torch_class": entry.torch_class,
             "bench": _describe_bench(entry),
             "notes": entry.notes,
         }

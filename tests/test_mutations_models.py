@@ -1,7 +1,7 @@
-"""Injected bugs in the containers, init and SGD twins turn tests/test_models_phase1.py red.
+"""Injected bugs in the containers, init and SGD twins turn the containers check kind red.
 
 Same procedure as tests/test_mutations.py: copy impls/ under another name, change
-one place, run the models checks against the copy through ``--impl``; the run must
+one place, run properties/test_containers.py against the copy through ``--impl``; the run must
 fail and name the check that caught the bug.
 """
 
@@ -16,7 +16,8 @@ from tests.test_mutations import Mutation
 
 pytestmark = pytest.mark.slow
 
-TESTS = ("tests/test_models_phase1.py",)
+TESTS = ("properties/test_containers.py",)
+SGD = TESTS + ("--nn", "torch.optim.SGD", "-k", "lockstep-examples")
 
 _WD = """        if weight_decay != 0:
             g = g + weight_decay * param
@@ -35,21 +36,22 @@ _MOMENTUM = """        if momentum != 0:
 MUTATIONS = [
     Mutation("sgd-dampening-on-first-step", "optim/sgd.py",
              "                buf = g.copy()", "                buf = (1 - dampening) * g",
-             "SGD", TESTS + ("-k", "lockstep_examples"), "SGD lockstep dampening"),
+             "torch.optim.SGD", SGD, "SGD lockstep dampening"),
     Mutation("sgd-nesterov-ignored", "optim/sgd.py",
              "            if nesterov:\n", "            if False:\n",
-             "SGD", TESTS + ("-k", "lockstep_examples"), "SGD lockstep nesterov"),
+             "torch.optim.SGD", SGD, "SGD lockstep nesterov"),
     Mutation("sgd-weight-decay-after-momentum", "optim/sgd.py", _WD + _MOMENTUM, _MOMENTUM + _WD,
-             "SGD", TESTS + ("-k", "lockstep_examples"), "SGD lockstep weight decay with momentum"),
+             "torch.optim.SGD", SGD, "SGD lockstep weight decay with momentum"),
     Mutation("kaiming-uniform-fan-out-under-fan-in", "nn/init.py",
              "    std = _kaiming_std(tensor, a, mode, nonlinearity)\n    if std is None:\n        return tensor\n    bound",
              "    std = _kaiming_std(tensor, a, 'fan_out' if mode == 'fan_in' else mode, nonlinearity)\n"
              "    if std is None:\n        return tensor\n    bound",
-             "init", TESTS + ("-k", "init_statistics"), "init.kaiming_uniform_ statistics"),
+             "torch.nn.init", TESTS + ("--nn", "torch.nn.init", "-k", "statistics-kaiming_uniform_"),
+             "torch.nn.init containers [statistics-kaiming_uniform_]"),
     Mutation("sequential-slice-drops-the-keys", "nn/container.py",
              "return self.__class__(OrderedDict(list(self._modules.items())[idx]))",
              "return self.__class__(*list(self._modules.values())[idx])",
-             "Sequential", TESTS + ("-k", "containers"), "containers: Sequential[1:] keeps its keys"),
+             "Sequential", TESTS + ("--nn", "Sequential"), "containers: Sequential[1:] keeps its keys"),
 ]
 
 

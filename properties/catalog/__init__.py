@@ -10,12 +10,13 @@ pyproject.toml and reads ``CATALOG``, ``OUT_OF_SCOPE`` and ``NOT_YET``.
 from __future__ import annotations
 
 import importlib
+from dataclasses import replace
 
 from nnparity.catalog import Entry
 
 from .scope import NOT_YET, OUT_OF_SCOPE  # noqa: F401
 
-FAMILIES = ("core", "activations", "adaptive", "losses", "classification", "ctc", "conv", "padding", "upsampling", "pooling")
+FAMILIES = ("core", "activations", "adaptive", "losses", "classification", "ctc", "conv", "padding", "upsampling", "pooling", "models")
 
 
 def _load() -> dict[str, Entry]:
@@ -26,6 +27,9 @@ def _load() -> dict[str, Entry]:
             if entry.name in catalog:
                 raise ValueError(f"catalog: {entry.name} is defined twice (second time in {family})")
             catalog[entry.name] = entry
+    for family in FAMILIES:  # fields a family adds to another family's entries (e.g. Sequential's scenarios)
+        for name, fields in getattr(importlib.import_module(f"{__name__}.{family}"), "EXTENDS", {}).items():
+            catalog[name] = replace(catalog[name], **fields)
     return dict(sorted(catalog.items()))
 
 
