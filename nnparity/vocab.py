@@ -40,6 +40,8 @@ CHECK_DESCRIPTIONS = {
     "cuda_vs_cpu": "torch on CUDA vs torch on CPU (the twin plays no part)",
     "containers": "twin vs torch: container and Module API scenarios (state_dict, registration, errors); torch.nn.init "
                   "(statistics, exact properties); torch.optim.SGD (lockstep, errors)",
+    "training": "twin vs torch: K steps of forward, loss, backward, SGD step; loss, parameters, buffers and optimiser "
+                "state at every step (tolerance k x the single-step one)",
 }
 CHECK_KINDS = tuple(CHECK_DESCRIPTIONS)
 

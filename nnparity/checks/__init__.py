@@ -12,13 +12,13 @@ The test files in ``properties/`` only parametrise and call ``run``.
 from __future__ import annotations
 
 from . import (api, containers, cuda_vs_cpu, errors, forward, gradcheck, gradients, layouts, randomness,
-               special_values, train_eval)
+               special_values, train_eval, training)
 from ..vocab import CHECK_KINDS
 
 __all__ = ["MODULES", "body_for"]
 
 MODULES = {m.KIND: m for m in (api, forward, gradients, gradcheck, train_eval, randomness, errors, special_values,
-                                layouts, cuda_vs_cpu, containers)}
+                                layouts, cuda_vs_cpu, containers, training)}
 assert tuple(MODULES) == CHECK_KINDS, "nnparity.checks and nnparity.vocab.CHECK_KINDS must list the same kinds"
 
 
