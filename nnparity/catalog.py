@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from .compare import Tolerance, parse_tolerance_key, resolve_tolerance
 from .vocab import CHECK_DESCRIPTIONS, CHECK_KINDS, LAYOUTS, MODES, torch_nn_classes
 
-__all__ = ["Inputs", "Example", "Invalid", "Entry", "Catalog", "default_state", "load_catalog", "snapshot",
+__all__ = ["Inputs", "Example", "Invalid", "Entry", "ModelSpec", "model_entry", "Catalog", "default_state", "load_catalog", "snapshot",
            "SNAPSHOT_SCHEMA", "DEFAULT_CATALOG", "CATALOG_ENV", "STATE_REGIMES", "build_torch"]
 
 DEFAULT_CATALOG = "properties.catalog"
@@ -302,6 +302,61 @@ class Entry:
 
     def modes(self) -> tuple:
         return MODES if self.train_eval_differs else ("train",)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A whole model, trained by the ``training`` kind in lockstep with torch.
+
+    ``torch()`` builds torch's definition (under ``torch.manual_seed(seed)``);
+    ``twin(nn)`` builds the twin from the package's ``nn`` (``impls.nn``); it gets
+    torch's initial state through ``load_state_dict`` (strict: the twin must have the
+    same parameters and buffers). ``loss(nn)``: the loss module, the same name in both
+    namespaces, called as ``loss(model(*inputs), *targets)``. ``batches(rng, dtype)``:
+    at least ``steps`` tuples of NumPy arrays, ``n_inputs`` inputs then the targets
+    (synthetic: nothing is downloaded). ``needs``: the classes the twin uses, so a
+    package that lacks one is reported not-implemented, by name.
+    """
+
+    name: str
+    torch: Callable
+    twin: Callable
+    loss: Callable
+    batches: Callable
+    needs: tuple = ()
+    n_inputs: int = 1
+    steps: int = 20
+    lr: float = 0.05
+    momentum: float = 0.9
+    seed: int = 0
+    notes: str = ""
+
+    def build_pair(self, impl, dtype: str):
+        """(torch model, twin, objective) in ``dtype``, both holding torch's initial state."""
+        import torch
+
+        from .engine import run_twin
+
+        torch.manual_seed(self.seed)
+        tm = self.torch().to(getattr(torch, dtype))
+        state = {k: v.detach().cpu().numpy().copy() for k, v in tm.state_dict().items()}
+        twin = run_twin(lambda: self.twin(impl.nn).to(np.dtype(dtype)), f"building the twin of {self.name}")
+        run_twin(lambda: twin.load_state_dict(state), "load_state_dict(torch's initial state)")
+        losses = (self.loss(torch.nn), run_twin(lambda: self.loss(impl.nn), "building the loss"))
+        n = self.n_inputs
+
+        def objective(module, *batch):
+            return losses[module is not tm](module(*batch[:n]), *batch[n:])
+
+        return tm, twin, objective
+
+
+def model_entry(spec: ModelSpec) -> Entry:
+    """The catalog entry of a model: judged by the training kind only."""
+    from hypothesis import strategies as st
+
+    return Entry(name=f"models.{spec.name}", kwargs=st.just({}), inputs=lambda kw, dt, layout: st.just(Inputs(())),
+                 model=spec, torch_class=False, kinds=("training",), notes=spec.notes)
 
 
 def build_torch(entry, kwargs, factory, seed: int):

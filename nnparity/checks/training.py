@@ -34,7 +34,7 @@ import pytest
 
 from ..cases import case_strategy
 from ..compare import Comparison, Tolerance, compare
-from ..engine import NotImplementedByImpl, Pair, bind_case, copy_args, rng_for, run_twin
+from ..engine import NotImplementedByImpl, Pair, TwinRaised, bind_case, copy_args, rng_for, run_twin
 from ..noise import inject
 from ..vocab import DTYPES
 
@@ -222,11 +222,11 @@ def run_model(nnp, entry, *, dtype: str):
         pytest.skip(message)
     started = time.perf_counter()
     try:
-        tm, twin = spec.build_pair(nnp.impl, dtype)
-        lock = Lockstep(nnp.impl, tm, twin, spec.objective, lr=spec.lr, momentum=spec.momentum)
+        tm, twin, objective = spec.build_pair(nnp.impl, dtype)
+        lock = Lockstep(nnp.impl, tm, twin, objective, lr=spec.lr, momentum=spec.momentum)
         batches = spec.batches(np.random.default_rng(spec.seed), np.dtype(dtype))
     except Exception as e:
-        nnp.record(entry, KIND, case_like, "fail" if "TwinRaised" in type(e).__name__ else "error",
+        nnp.record(entry, KIND, case_like, "fail" if isinstance(e, TwinRaised) else "error",
                    message=f"{entry.name} training: building the model failed: {type(e).__name__}: {e}", started=started)
         raise
     base = entry.tolerance(KIND, dtype, "cpu")

@@ -1290,3 +1290,10 @@ ENTRIES = [
 
 #: Fields this family adds to another family's entry (applied by the catalog loader).
 EXTENDS = {"Sequential": {"containers": {"scenarios": _scenario_group("Sequential")}}}
+
+# -- the models (models/): judged by the training kind --------------------------------
+from models import MODELS  # noqa: E402
+
+from nnparity.catalog import model_entry  # noqa: E402
+
+ENTRIES += [model_entry(spec) for spec in MODELS]
