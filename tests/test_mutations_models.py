@@ -78,3 +78,34 @@ def test_unmutated_copy_passes(tmp_path):
     _mutant(tmp_path)
     result = run_suite(*TESTS, "--impl", "impls_mutant", pythonpath=[tmp_path])
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+
+
+MUTANT_CATALOG = """
+from dataclasses import replace
+from properties.catalog import CATALOG as _CATALOG, NOT_YET, OUT_OF_SCOPE
+from models import lenet
+
+def twin(nn):
+    model = lenet.twin(nn)
+    model.fc2 = nn.Linear(120, 84, bias=False)  # the bug: one layer's bias forgotten
+    return model
+
+CATALOG = dict(_CATALOG)
+CATALOG["models.LeNet"] = replace(CATALOG["models.LeNet"], model=replace(lenet.SPEC, twin=twin))
+"""
+
+
+def test_a_model_twin_without_one_bias_turns_the_training_check_red(tmp_path):
+    """A model's twin that forgets one layer's bias (LeNet's fc2 built with bias=False),
+    through a catalog (NNPARITY_CATALOG) whose LeNet twin is the mutant."""
+    import os
+
+    (tmp_path / "mutant_catalog.py").write_text(MUTANT_CATALOG)
+    os.environ["NNPARITY_CATALOG"] = "mutant_catalog"
+    try:
+        result = run_suite("properties/test_training.py", "--nn", "models.LeNet", "-k", "float64", pythonpath=[tmp_path])
+    finally:
+        del os.environ["NNPARITY_CATALOG"]
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, f"the training check did not fail on a model twin without fc2.bias:\n{out[-3000:]}"
+    assert "models.LeNet" in out and "fc2.bias" in out, out[-3000:]
