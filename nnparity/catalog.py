@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from .compare import Tolerance, parse_tolerance_key, resolve_tolerance
 from .vocab import CHECK_DESCRIPTIONS, CHECK_KINDS, LAYOUTS, MODES, torch_nn_classes
 
-__all__ = ["Inputs", "Example", "Invalid", "Entry", "Catalog", "default_state", "load_catalog", "snapshot",
+__all__ = ["Inputs", "Example", "Invalid", "Entry", "ModelSpec", "model_entry", "Catalog", "default_state", "load_catalog", "snapshot",
            "SNAPSHOT_SCHEMA", "DEFAULT_CATALOG", "CATALOG_ENV", "STATE_REGIMES", "build_torch"]
 
 DEFAULT_CATALOG = "properties.catalog"
@@ -226,6 +226,18 @@ class Entry:
     oracle_kwargs: Callable | None = None
     max_examples_scale: float = 1.0
     notes: str = ""
+    #: ``{group id: (impl, rng) -> list[(name, ok, message)]}``: scripted scenarios and
+    #: tests judged by the ``containers`` kind, one record per group (the id is the
+    #: record's example).
+    containers: Mapping[str, Callable] = field(default_factory=dict)
+    #: a whole model trained by the ``training`` kind (``nnparity.training.ModelSpec``)
+    model: Any = None
+    #: False for what is judged that is not a torch.nn class (torch.nn.init,
+    #: torch.optim.SGD, a model): coverage does not look for it in torch.nn, and
+    #: ``kinds`` must say which check kinds apply.
+    torch_class: bool = True
+    #: when non-empty, the only check kinds that apply (a container has no forward)
+    kinds: tuple = ()
 
     def __post_init__(self):
         where = f"catalog entry {self.name}"
@@ -249,6 +261,10 @@ class Entry:
             raise ValueError(f"{where}: a class that draws noise needs `statistical` (tests of the twin's own draws) "
                              "beside its `noise` adapter (exact parity)")
         ids = [e.id for e in self.examples] + [i.id for i in self.invalid]
+        bad_kinds = [k for k in self.kinds if k not in CHECK_KINDS]
+        if bad_kinds or (not self.torch_class and not self.kinds):
+            raise ValueError(f"{where}: kinds must name check kinds ({', '.join(CHECK_KINDS)}), and be given when "
+                             f"torch_class=False; got {self.kinds}")
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"{where}: example/invalid ids must be unique, repeated: {dupes}")
@@ -279,6 +295,12 @@ class Entry:
 
     def applies(self, check: str) -> bool:
         """Whether a check kind applies to this entry (the report shows 'n/a' otherwise)."""
+        if self.kinds and check not in self.kinds:
+            return False
+        if check == "containers":
+            return bool(self.containers)
+        if check == "training":
+            return self.stateful or self.model is not None
         if check == "randomness":
             return self.statistical is not None
         if check == "special_values":
@@ -293,6 +315,61 @@ class Entry:
 
     def modes(self) -> tuple:
         return MODES if self.train_eval_differs else ("train",)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A whole model, trained by the ``training`` kind in lockstep with torch.
+
+    ``torch()`` builds torch's definition (under ``torch.manual_seed(seed)``);
+    ``twin(nn)`` builds the twin from the package's ``nn`` (``impls.nn``); it gets
+    torch's initial state through ``load_state_dict`` (strict: the twin must have the
+    same parameters and buffers). ``loss(nn)``: the loss module, the same name in both
+    namespaces, called as ``loss(model(*inputs), *targets)``. ``batches(rng, dtype)``:
+    at least ``steps`` tuples of NumPy arrays, ``n_inputs`` inputs then the targets
+    (synthetic: nothing is downloaded). ``needs``: the classes the twin uses, so a
+    package that lacks one is reported not-implemented, by name.
+    """
+
+    name: str
+    torch: Callable
+    twin: Callable
+    loss: Callable
+    batches: Callable
+    needs: tuple = ()
+    n_inputs: int = 1
+    steps: int = 20
+    lr: float = 0.05
+    momentum: float = 0.9
+    seed: int = 0
+    notes: str = ""
+
+    def build_pair(self, impl, dtype: str):
+        """(torch model, twin, objective) in ``dtype``, both holding torch's initial state."""
+        import torch
+
+        from .engine import run_twin
+
+        torch.manual_seed(self.seed)
+        tm = self.torch().to(getattr(torch, dtype))
+        state = {k: v.detach().cpu().numpy().copy() for k, v in tm.state_dict().items()}
+        twin = run_twin(lambda: self.twin(impl.nn).to(np.dtype(dtype)), f"building the twin of {self.name}")
+        run_twin(lambda: twin.load_state_dict(state), "load_state_dict(torch's initial state)")
+        losses = (self.loss(torch.nn), run_twin(lambda: self.loss(impl.nn), "building the loss"))
+        n = self.n_inputs
+
+        def objective(module, *batch):
+            return losses[module is not tm](module(*batch[:n]), *batch[n:])
+
+        return tm, twin, objective
+
+
+def model_entry(spec: ModelSpec) -> Entry:
+    """The catalog entry of a model: judged by the training kind only."""
+    from hypothesis import strategies as st
+
+    return Entry(name=f"models.{spec.name}", kwargs=st.just({}), inputs=lambda kw, dt, layout: st.just(Inputs(())),
+                 model=spec, torch_class=False, kinds=("training",), notes=spec.notes)
 
 
 def build_torch(entry, kwargs, factory, seed: int):
@@ -368,6 +445,7 @@ def snapshot(catalog: Catalog) -> dict:
             "checks": [c for c in CHECK_KINDS if entry.applies(c)],
             "modes": list(entry.modes()),
             "random": entry.random,
+            "torch_class": entry.torch_class,
             "bench": _describe_bench(entry),
             "notes": entry.notes,
         }

@@ -38,6 +38,10 @@ CHECK_DESCRIPTIONS = {
     "special_values": "twin vs torch: NaN/inf positions and signs of zero exact at special values",
     "layouts": "twin vs torch: no batch dim, empty batch, non-contiguous inputs",
     "cuda_vs_cpu": "torch on CUDA vs torch on CPU (the twin plays no part)",
+    "containers": "twin vs torch: container and Module API scenarios (state_dict, registration, errors); torch.nn.init "
+                  "(statistics, exact properties); torch.optim.SGD (lockstep, errors)",
+    "training": "twin vs torch: K steps of forward, loss, backward, SGD step; loss, parameters, buffers and optimiser "
+                "state at every step (tolerance k x the single-step one)",
 }
 CHECK_KINDS = tuple(CHECK_DESCRIPTIONS)
 

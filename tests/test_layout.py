@@ -179,7 +179,7 @@ def test_a_foreign_package_is_judged_through_the_contract_alone(tmp_path):
     distances) and composites (Sequential with Dropout, noise by module path) run."""
     proj = tmp_path / "proj"
     proj.mkdir()
-    for name in ("nnparity", "properties", "reference"):
+    for name in ("nnparity", "properties", "reference", "models"):
         shutil.copytree(ROOT / name, proj / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("conftest.py", "pyproject.toml"):
         shutil.copy(ROOT / name, proj / name)

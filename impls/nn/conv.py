@@ -45,10 +45,8 @@ class _ConvNd(Module):
                  groups, bias, padding_mode, device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
-        for what, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            check(_is_int(v), TypeError, f"{name}: {what} must be an int, got {v!r}")
-        check(isinstance(kernel_size, tuple) and all(_is_int(k) for k in kernel_size), TypeError,
-              f"{name}: kernel_size must be an int or a tuple of ints, got {kernel_size!r}")
+        # torch's order: the groups checks (arithmetic on whatever was given), then the
+        # padding checks; a non-integer size fails only when torch sizes the weight (TypeError)
         check(groups > 0, ValueError, "groups must be a positive integer")
         check(in_channels % groups == 0, ValueError, "in_channels must be divisible by groups")
         check(out_channels % groups == 0, ValueError, "out_channels must be divisible by groups")
@@ -59,6 +57,10 @@ class _ConvNd(Module):
                   "padding='same' is not supported for strided convolutions")
         check(padding_mode in _PADDING_MODES, ValueError,
               f"padding_mode must be one of {set(_PADDING_MODES)}, but got padding_mode='{padding_mode}'")
+        for what, v in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+            check(_is_int(v), TypeError, f"{name}: {what} must be an int, got {v!r}")
+        check(isinstance(kernel_size, tuple) and all(_is_int(k) for k in kernel_size), TypeError,
+              f"{name}: kernel_size must be an int or a tuple of ints, got {kernel_size!r}")
         shape = ((in_channels, out_channels // groups) if transposed else (out_channels, in_channels // groups)) + kernel_size
         check(all(n >= 0 for n in shape), RuntimeError, f"{name}: Trying to create tensor with negative dimension: {list(shape)}")
         check_device(device)

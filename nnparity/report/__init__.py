@@ -35,7 +35,7 @@ from ..results import (Baseline, Run, class_verdicts, compare_with_baseline, dis
 from ..vocab import VERDICTS
 from .machine import environment
 from .matrix import STATUSES, build_matrix, coverage
-from .plots import headroom_by_class, headroom_plot, timing_plot
+from .plots import headroom_by_class, headroom_plot, loss_curve_plot, model_runs, timing_plot
 from .render import data_uri, render
 from .triage_data import FOLD_TEXT, ORDER, ORDER_NOTE, baseline_json, classes_json, triage_json
 
@@ -117,6 +117,10 @@ def build_report(records_dir, out, *, meta: dict | None = None, bench_json=None,
     if headroom_plot(head, out / "headroom.png"):
         plots["headroom"] = "headroom.png"
     timing = _timing(bench_json, run.snapshot, out, plots)
+    models = model_runs(records)
+    for name in sorted({m["model"] for m in models}):  # one loss-curve plot per model (twin and torch, each dtype)
+        if loss_curve_plot([m for m in models if m["model"] == name], out / f"loss-{name}.png"):
+            plots[f"loss {name}"] = f"loss-{name}.png"
 
     # (4) metadata
     env = environment(meta)
@@ -135,7 +139,7 @@ def build_report(records_dir, out, *, meta: dict | None = None, bench_json=None,
         "order": {"kinds": ORDER, "note": ORDER_NOTE, "folding": FOLD_TEXT},
         "classes": classes_json(class_verdicts(items_triaged), triage_list, rec_ids), "triage": triage_list,
         "baseline": base, "discrepancies": items, "arbitrated": arbitrated,
-        "matrix": matrix, "coverage": cov, "headroom": head, "timing": timing,
+        "matrix": matrix, "coverage": cov, "headroom": head, "timing": timing, "models": models,
         "plots": plots, "catalog": run.snapshot,
         "records": [asdict(r) for r in records],
     }

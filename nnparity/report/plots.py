@@ -1,4 +1,4 @@
-"""The report's plots: error headroom per class, timing ratios (PNG, matplotlib Agg)."""
+"""The report's plots: error headroom per class, timing ratios, models' loss curves (PNG, matplotlib Agg)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..records import Record
 
-__all__ = ["headroom_by_class", "headroom_plot", "timing_plot"]
+__all__ = ["headroom_by_class", "headroom_plot", "timing_plot", "model_runs", "loss_curve_plot"]
 
 
 def _plt():
@@ -89,6 +89,47 @@ def timing_plot(timing_json: dict, path: Path) -> bool:
     ax.set_title("Timing ratio twin / torch (CPU) at each benchmark shape", fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="x", which="both", alpha=0.25)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+def model_runs(records: list[Record]) -> list[dict]:
+    """The training kind's model records (one per model and dtype): loss curves, first
+    parting, largest deviation, time per step."""
+    out = []
+    for r in records:
+        if r.check != "training" or "losses" not in r.extra:
+            continue
+        e = r.extra
+        out.append({"model": r.entry, "dtype": r.dtype, "verdict": r.verdict, "steps": e.get("steps"),
+                    "losses": e["losses"], "first_parting": e.get("first_parting"),
+                    "max_abs_deviation": e.get("max_abs_deviation"), "time_per_step_s": e.get("time_per_step_s", {}),
+                    "tolerance_rule": e.get("tolerance_rule", "")})
+    return sorted(out, key=lambda d: (d["model"], d["dtype"]))
+
+
+def loss_curve_plot(runs: list[dict], path: Path) -> bool:
+    """One model's loss per step, twin and torch in one plot (each dtype), the first
+    parting beyond tolerance marked."""
+    if not runs:
+        return False
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=110)
+    styles = {"float32": ("#1f77b4", "#aec7e8"), "float64": ("#d62728", "#ff9896")}
+    for run in runs:
+        twin_c, torch_c = styles.get(run["dtype"], ("#333", "#999"))
+        steps = range(1, len(run["losses"]["torch"]) + 1)
+        ax.plot(steps, run["losses"]["torch"], color=torch_c, lw=3, label=f"torch {run['dtype']}")
+        ax.plot(steps, run["losses"]["twin"], color=twin_c, lw=1, ls="--", marker=".", label=f"twin {run['dtype']}")
+        if run["first_parting"]:
+            ax.axvline(run["first_parting"]["step"], color=twin_c, lw=1, ls=":")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (before the step's update)")
+    ax.set_title(f"{runs[0]['model']}: loss, twin vs torch", fontsize=10)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -135,8 +135,16 @@ def sequential_inputs(kw, dt, layout):
     return st.integers(2, 4).flatmap(lambda n: float_arrays((n, n_in), dt, -3, 3)).map(lambda x: Inputs((x,)))
 
 
+def sequential_scenarios(impl, rng):
+    """Sequential's container scenarios (properties/catalog/models.py), judged by the containers kind."""
+    from .models import container_results, scenarios_of
+
+    return container_results(impl, scenarios_of("Sequential"))
+
+
 SEQUENTIAL = Entry(
     name="Sequential", kwargs=_sequential_layers(), build_fn=build_sequential, inputs=sequential_inputs,
+    containers={"scenarios": sequential_scenarios},  # indexing, slicing, append, insert, del, nesting
     train_eval_differs=True, stateful=True, random=True,
     examples=(Example("empty-sequential", "edge", {"layers": ()}, lambda dt: Inputs((_normal((3, 2), dt),))),
               Example("linear-dropout-linear", "edge",

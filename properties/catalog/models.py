@@ -38,6 +38,8 @@ from typing import Callable
 import numpy as np
 from hypothesis import strategies as st
 
+from nnparity.catalog import Entry, Inputs
+
 __all__ = ["INIT_STATISTICS", "init_exact_results", "layer_init_statistics", "sgd_lockstep", "SGD_EXAMPLES",
            "sgd_configs", "sgd_error_results", "step_tolerance", "container_results", "SCENARIOS"]
 
@@ -1188,3 +1190,113 @@ def container_results(impl, scenarios=None):
         ok, msg = _compare(t, w, sc.same_message)
         results.append((f"containers: {sc.id}", ok, msg))
     return results
+
+
+# =====================================================================================
+# Catalog entries: what the containers kind judges, by subject
+# =====================================================================================
+
+#: The first scenario of each section of SCENARIOS and the class the section is
+#: about; the Parameter and Module API scenarios are judged under Module.
+_SECTIONS = {"Sequential": "Sequential", "ModuleList (repr folds repeats)": "ModuleList",
+             "ModuleDict(dict) keeps insertion order": "ModuleDict",
+             "ParameterList of parameters, arrays and objects": "ParameterList",
+             "ParameterDict(dict) sorts its keys": "ParameterDict", "Parameter requires a gradient": "Parameter",
+             "a user's module: state_dict, registration, repr": "Module"}
+
+
+def _scenarios_by_subject() -> dict:
+    out, subject = {}, None
+    for sc in SCENARIOS:
+        subject = _SECTIONS.get(sc.id, subject)
+        out.setdefault(subject, []).append(sc)
+    assert None not in out and set(out) == set(_SECTIONS.values()), "SCENARIOS must start with a _SECTIONS id"
+    return out
+
+
+_BY_SUBJECT = _scenarios_by_subject()
+
+
+def scenarios_of(subject: str) -> list:
+    return _BY_SUBJECT[subject]
+
+
+def _scenario_group(subject: str):
+    return lambda impl, rng: container_results(impl, _BY_SUBJECT[subject])
+
+
+def _needs_optim(fn):
+    """SGD groups: a package without ``optim`` does not implement them (not-implemented)."""
+    def run(impl, rng):
+        if not hasattr(impl.package, "optim") or not hasattr(impl.package.optim, "SGD"):
+            from nnparity.engine import NotImplementedByImpl
+
+            raise NotImplementedByImpl(f"{impl.name} has no optim.SGD")
+        return fn(impl, rng)
+
+    return run
+
+
+def sgd_lockstep_examples(impl, rng):
+    """Every SGD_EXAMPLES case in both dtypes, fixed seed 0 (the cases are fixed)."""
+    return [r for case in SGD_EXAMPLES for dt in ("float32", "float64") for r in sgd_lockstep(impl, case, dt, seed=0)]
+
+
+def sgd_lockstep_drawn(impl, rng):
+    """sgd_configs() drawn by Hypothesis (the profile's max_examples, seeded from
+    ``rng``): any failing step fails the group with the shrunk configuration."""
+    from hypothesis import HealthCheck, given, seed, settings
+
+    failures, count = [], [0]
+
+    @settings(database=None, deadline=None, suppress_health_check=list(HealthCheck))
+    @seed(int(rng.integers(2**32)))
+    @given(case=sgd_configs(), dtype=st.sampled_from(["float32", "float64"]), s=st.integers(0, 2**32 - 1))
+    def prop(case, dtype, s):
+        bad = [(n, ok, f"{m}\n    configuration {case}") for n, ok, m in sgd_lockstep(impl, case, dtype, s) if not ok]
+        count[0] += 1
+        if bad:
+            failures[:] = bad
+            raise AssertionError(bad[0][2])
+
+    try:
+        prop()
+    except AssertionError:
+        return failures
+    return [(f"SGD lockstep drawn: {count[0]} configurations", True, "every step within step_tolerance")]
+
+
+def _no_inputs(kw, dt, layout):
+    return st.just(Inputs(()))
+
+
+def _container_entry(name: str, groups: dict, **fields) -> Entry:
+    return Entry(name=name, kwargs=st.just({}), inputs=_no_inputs, containers=groups, kinds=("api", "containers"),
+                 **fields)
+
+
+ENTRIES = [
+    _container_entry("Module", {"module-api": _scenario_group("Module"), "parameter": _scenario_group("Parameter")},
+                     notes="the Module API models use (registration, state_dict, load_state_dict, to, apply, ...) "
+                           "and Parameter, judged on user-defined modules"),
+    *(_container_entry(n, {"scenarios": _scenario_group(n)}) for n in ("ModuleList", "ModuleDict", "ParameterList",
+                                                                        "ParameterDict")),
+    Entry(name="torch.nn.init", kwargs=st.just({}), inputs=_no_inputs, torch_class=False, kinds=("containers",),
+          containers={**{f"statistics-{n}": fn for n, fn in INIT_STATISTICS.items()},
+                      "statistics-layer-defaults": layer_init_statistics,
+                      "exact": lambda impl, rng: init_exact_results(impl)},
+          notes=f"statistical tests at a false-alarm rate of at most {ALPHA:g} each; deterministic properties exactly"),
+    Entry(name="torch.optim.SGD", kwargs=st.just({}), inputs=_no_inputs, torch_class=False, kinds=("containers",),
+          containers={"lockstep-examples": _needs_optim(sgd_lockstep_examples),
+                      "lockstep-drawn": _needs_optim(sgd_lockstep_drawn),
+                      "errors": _needs_optim(lambda impl, rng: sgd_error_results(impl))}),
+]
+
+#: Fields this family adds to another family's entry (applied by the catalog loader).
+
+# -- the models (models/): judged by the training kind --------------------------------
+from models import MODELS  # noqa: E402
+
+from nnparity.catalog import model_entry  # noqa: E402
+
+ENTRIES += [model_entry(spec) for spec in MODELS]

@@ -8,16 +8,11 @@ catalog is stale: the check warns, so the list stays honest.
 """
 
 OUT_OF_SCOPE = {
-    "Module": "abstract base class; every twin is judged through its own class",
     "Container": "deprecated alias kept for backward compatibility; no behaviour of its own",
     "RNNBase": "abstract base of RNN/LSTM/GRU; judged through those classes",
     "RNNCellBase": "abstract base of RNNCell/LSTMCell/GRUCell; judged through those classes",
     "DataParallel": "multi-device wrapper with no math of its own; needs several GPUs",
     "NLLLoss2d": "deprecated alias of NLLLoss (which covers K-dimensional inputs)",
-    "ModuleDict": "container without forward: nothing to compare numerically",
-    "ModuleList": "container without forward: nothing to compare numerically",
-    "ParameterDict": "container without forward: nothing to compare numerically",
-    "ParameterList": "container without forward: nothing to compare numerically",
 }
 
 _NOT_YET_NAMES = """
