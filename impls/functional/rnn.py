@@ -92,12 +92,19 @@ def take(x: Tensor, indices: np.ndarray, axis: int) -> Tensor:
 
 def _sigmoid_(a: np.ndarray) -> np.ndarray:
     """In place: 1 / (1 + exp(-a)), as torch's CPU kernel (exactly 0 below about -88.7
-    in float32, 1 at +inf, NaN stays NaN)."""
+    in float32, 1 at +inf, NaN stays NaN).
+
+    ``a`` is often a strided view (a gate block of the gates array). The negation
+    goes to a fresh contiguous array: NumPy 2.4.6's ``np.negative(v, out=v)`` on a
+    strided float32 view with a 16-byte stride reads the input as if contiguous
+    (``np.negative(a[::4], out=a[::4])`` writes -a[0], -a[1]; docs/findings/rnn.md).
+    """
     with np.errstate(over="ignore"):
-        np.negative(a, out=a)
-        np.exp(a, out=a)
-        a += 1
-        np.reciprocal(a, out=a)
+        e = np.negative(a)
+        np.exp(e, out=e)
+        e += 1
+        np.reciprocal(e, out=e)
+    a[...] = e
     return a
 
 
@@ -130,34 +137,47 @@ def rnn_layer(mode: str, x: Tensor, batch_sizes, h0: Tensor, c0: Tensor | None, 
     then ``dh_prev += dgates_h @ W_hh`` each step; at the end
     ``dW_ih = dXP^T x``, ``dW_hh = dHP^T h_prev``, ``dx = dXP W_ih``,
     ``db_ih = sum dXP``, ``db_hh = sum dHP`` (one GEMM or sum each, all steps).
+
+    Precision: everything is computed in float64 and rounded once to the input's
+    dtype (as ``batch_norm`` does). In float32, a recurrence accumulates rounding
+    over T steps and T*N-term weight-gradient sums: measured over 200 random relu
+    RNN cases (T=3, 2 layers, bidirectional), torch's own float32 gradients miss
+    the float64 result by more than assert_close's default tolerance in 7% of the
+    cases, and a float32 twin in 3%; two such float32 results then disagree with
+    neither within tolerance of the truth. Rounding once keeps the twin within
+    half an ulp of the float64 oracle, so every float32 disagreement with torch is
+    arbitrated by the oracle, as it should be.
     """
     G = _GATES[mode]
-    X = x.data
-    dt = X.dtype
+    dt = x.dtype
+    ct = np.float64  # computed in float64 and rounded once (see Precision in the docstring)
+    X = x.data.astype(ct, copy=False)
     bs = [int(b) for b in batch_sizes]
     T, S = len(bs), X.shape[0]
     offsets = np.concatenate([[0], np.cumsum(bs)[:-1]]).astype(np.int64) if T else np.zeros(0, np.int64)
-    Wih, Whh = w_ih.data, w_hh.data
+    Wih, Whh = w_ih.data.astype(ct, copy=False), w_hh.data.astype(ct, copy=False)
+    bih = None if b_ih is None else b_ih.data.astype(ct, copy=False)
+    bhh = None if b_hh is None else b_hh.data.astype(ct, copy=False)
     H = Whh.shape[0] // G
-    Whr = None if w_hr is None else w_hr.data
+    Whr = None if w_hr is None else w_hr.data.astype(ct, copy=False)
     Hout = H if Whr is None else Whr.shape[0]
     lstm, gru = mode == "LSTM", mode == "GRU"
 
     xp = X @ Wih.T  # (S, G*H): every step's input projection, one GEMM
-    if b_ih is not None:
-        xp += b_ih.data
-    out = np.zeros((S, Hout), dt)
-    hprev_rows = np.empty((S, Hout), dt)  # the hidden state each row started its step from
-    h = h0.data.astype(dt, copy=True)
+    if bih is not None:
+        xp += bih
+    out = np.zeros((S, Hout), ct)
+    hprev_rows = np.empty((S, Hout), ct)  # the hidden state each row started its step from
+    h = h0.data.astype(ct, copy=True)
     if lstm:
-        c = c0.data.astype(dt, copy=True)
-        acts = np.empty((S, 4 * H), dt)  # i, f, g, o after their nonlinearities
-        cprev_rows = np.empty((S, H), dt)
-        tanh_c = np.empty((S, H), dt)
-        m_rows = np.empty((S, H), dt) if Whr is not None else None
+        c = c0.data.astype(ct, copy=True)
+        acts = np.empty((S, 4 * H), ct)  # i, f, g, o after their nonlinearities
+        cprev_rows = np.empty((S, H), ct)
+        tanh_c = np.empty((S, H), ct)
+        m_rows = np.empty((S, H), ct) if Whr is not None else None
     elif gru:
-        acts = np.empty((S, 3 * H), dt)  # r, z, n
-        hn_rows = np.empty((S, H), dt)  # W_hn h + b_hn
+        acts = np.empty((S, 3 * H), ct)  # r, z, n
+        hn_rows = np.empty((S, H), ct)  # W_hn h + b_hn
     WhhT = Whh.T
     steps = range(T - 1, -1, -1) if reverse else range(T)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -167,8 +187,8 @@ def rnn_layer(mode: str, x: Tensor, batch_sizes, h0: Tensor, c0: Tensor | None, 
             hp = h[:b]
             hprev_rows[rows] = hp
             gates = hp @ WhhT
-            if b_hh is not None:
-                gates += b_hh.data
+            if bhh is not None:
+                gates += bhh
             if lstm:
                 gates += xp[rows]
                 _sigmoid_(gates[:, :2 * H])
@@ -206,15 +226,16 @@ def rnn_layer(mode: str, x: Tensor, batch_sizes, h0: Tensor, c0: Tensor | None, 
                     hn = gates
             out[rows] = hn
             h[:b] = hn
-    outputs = (out, h) + ((c,) if lstm else ())
+    outputs = tuple(a.astype(dt) for a in ((out, h) + ((c,) if lstm else ())))
     parents = [x, h0] + ([c0] if lstm else []) + [w_ih, w_hh] + [p for p in (b_ih, b_hh, w_hr) if p is not None]
 
     def vjp(g_out, g_h, g_c=None):
-        dh = g_h.astype(dt, copy=True)
-        dc = g_c.astype(dt, copy=True) if lstm else None
-        dxp = np.zeros((S, G * H), dt)
-        dhp = np.zeros((S, G * H), dt) if gru else dxp  # h-side gate cotangents (GRU's n block differs)
-        dh_rows = np.empty((S, Hout), dt) if Whr is not None else None
+        g_out = g_out.astype(ct, copy=False)
+        dh = g_h.astype(ct, copy=True)
+        dc = g_c.astype(ct, copy=True) if lstm else None
+        dxp = np.zeros((S, G * H), ct)
+        dhp = np.zeros((S, G * H), ct) if gru else dxp  # h-side gate cotangents (GRU's n block differs)
+        dh_rows = np.empty((S, Hout), ct) if Whr is not None else None
         with np.errstate(over="ignore", invalid="ignore"):
             for t in (range(T) if reverse else range(T - 1, -1, -1)):
                 b, o0 = bs[t], offsets[t]
@@ -250,7 +271,7 @@ def rnn_layer(mode: str, x: Tensor, batch_sizes, h0: Tensor, c0: Tensor | None, 
                     dh[:b] = d * z + dhg @ Whh
                 else:
                     y = out[rows]
-                    da = d * (1 - y * y) if mode == "RNN_TANH" else np.where(y <= 0, np.zeros((), dt), d)
+                    da = d * (1 - y * y) if mode == "RNN_TANH" else np.where(y <= 0, 0.0, d)
                     dxp[rows] = da
                     dh[:b] = da @ Whh
         grads = [dxp @ Wih if x.requires_grad else None, dh]
@@ -264,7 +285,7 @@ def rnn_layer(mode: str, x: Tensor, batch_sizes, h0: Tensor, c0: Tensor | None, 
             grads.append(dhp.sum(axis=0))
         if w_hr is not None:
             grads.append(dh_rows.T @ m_rows)
-        return tuple(grads)
+        return tuple(None if g is None else g.astype(p.dtype, copy=False) for g, p in zip(grads, parents))
 
     return multi_output(outputs, parents, vjp)
 

@@ -121,10 +121,14 @@ class RNNBase(_RandomModule):
         self._injected = None if dropout is None else [np.asarray(m, dtype=bool) for m in dropout]
 
     def _dropout_masks(self, torch_shape):
-        """num_layers - 1 keep-masks of torch's shape, injected or drawn; None when no dropout applies."""
+        """num_layers - 1 keep-masks of torch's shape, injected or drawn; None when no
+        dropout applies; a list of None for p = 1 (everything dropped, nothing drawn,
+        as ATen's ``_dropout_impl``)."""
         injected, self._injected = self._injected, None
-        if not (self.training and 0 < self.dropout < 1 and self.num_layers > 1):
+        if not (self.training and self.dropout > 0 and self.num_layers > 1):
             return None
+        if self.dropout >= 1:
+            return [None] * (self.num_layers - 1)
         if injected is None:
             return [self.generator.random(torch_shape) >= self.dropout for _ in range(self.num_layers - 1)]
         check(len(injected) == self.num_layers - 1, ValueError,
@@ -243,7 +247,8 @@ class RNNBase(_RandomModule):
                     c_n.append(res[2])
             layer_input = outputs[0] if directions == 1 else ag.concatenate(outputs, axis=1)
             if masks is not None and layer < self.num_layers - 1:
-                layer_input = F.dropout(layer_input, self.dropout, True, masks[layer].reshape(layer_input.shape))
+                keep = masks[layer]
+                layer_input = F.dropout(layer_input, self.dropout, True, None if keep is None else keep.reshape(layer_input.shape))
         hidden = (_stack(h_n), _stack(c_n)) if lstm else _stack(h_n)
         if unsorted_idx is not None:
             hidden = tuple(take(h, unsorted_idx, 1) for h in hidden) if lstm else take(hidden, unsorted_idx, 1)
