@@ -17,3 +17,4 @@ from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from . import utils  # noqa: F401
+from .attention import *  # noqa: F401,F403
