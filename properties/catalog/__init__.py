@@ -11,7 +11,7 @@ import importlib
 
 from .entry import CHECK_KINDS, LAYOUTS, Entry, Example, Inputs, Invalid  # noqa: F401
 
-FAMILIES = ("core", "activations", "adaptive", "losses", "classification", "ctc", "rnn")
+FAMILIES = ("core", "activations", "adaptive", "losses", "classification", "ctc", "rnn", "attention")
 
 
 def _load() -> dict[str, Entry]:
