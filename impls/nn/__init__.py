@@ -18,3 +18,4 @@ from .loss import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from . import utils  # noqa: F401
 from .attention import *  # noqa: F401,F403
+from .transformer import *  # noqa: F401,F403
