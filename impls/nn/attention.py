@@ -41,6 +41,53 @@ from .module import Parameter, check_device, resolve_dtype
 __all__ = ["MultiheadAttention"]
 
 
+def _cast(x: Tensor, dtype) -> Tensor:
+    """x in another float dtype; the backward casts the cotangent back."""
+    return ag.op(x.data.astype(dtype), (x,), lambda g: (g.astype(x.dtype),))
+
+
+def _cast_tree(x, src, dst):
+    if isinstance(x, Tensor) and x.dtype == src:
+        return _cast(x, dst)
+    if isinstance(x, tuple):
+        return tuple(_cast_tree(v, src, dst) for v in x)
+    return x
+
+
+def computed_in_float64(forward):
+    """Run a float32 forward in float64 and round the outputs once.
+
+    Attention and Transformer stacks compose dozens of float32 roundings (projections,
+    softmax, layer norms with invstd up to 1/sqrt(eps)), and torch's float32 result is
+    itself often further than assert_close's default tolerance from the float64 truth;
+    two float32 implementations then disagree with neither within tolerance of the
+    truth. Computed in float64, the twin stays within rounding of the float64 oracle,
+    which then arbitrates every float32 disagreement with torch. Every parameter of the
+    module (and its submodules) is swapped for a float64 cast of itself for the call
+    (gradients flow back to the float32 Parameter); nested calls see float64 and do
+    nothing more.
+    """
+
+    def wrapper(self, *args, **kwargs):
+        first = next((a for a in args if isinstance(a, Tensor)), None)
+        if first is None or first.dtype != np.float32:
+            return forward(self, *args, **kwargs)
+        swapped = [(owner, name, p) for _, owner in self.named_modules() for name, p in owner._parameters.items()
+                   if p is not None and p.dtype == np.float32]
+        try:
+            for owner, name, p in swapped:
+                owner._parameters[name] = _cast(p, np.float64)
+            out = forward(self, *_cast_tree(args, np.float32, np.float64),
+                          **{k: _cast_tree(v, np.float32, np.float64) for k, v in kwargs.items()})
+        finally:
+            for owner, name, p in swapped:
+                owner._parameters[name] = p
+        return _cast_tree(out, np.float64, np.float32)
+
+    wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = forward.__name__, forward.__doc__, forward
+    return wrapper
+
+
 class NonDynamicallyQuantizableLinear(Linear):
     """torch's out_proj class (torch/nn/modules/linear.py): a Linear under another name."""
 
@@ -187,6 +234,7 @@ class MultiheadAttention(_RandomModule):
                 and query.dtype == self.in_proj_weight.dtype
                 and not ag.is_grad_enabled())
 
+    @computed_in_float64
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
         fast = self._fast_path(query, key, value, attn_mask, key_padding_mask)

@@ -36,7 +36,7 @@ from .._validate import check
 from ..autograd import Tensor
 from ..functional.attention import transformer_layer_norm
 from .activation import GELU, ReLU
-from .attention import MultiheadAttention, canonical_mask
+from .attention import MultiheadAttention, canonical_mask, computed_in_float64
 from .dropout import Dropout
 from .linear import Linear
 from .module import Module, Parameter, check_device, resolve_dtype
@@ -152,6 +152,7 @@ class TransformerEncoderLayer(Module):
                 and sa._qkv_same_embed_dim and bool(self.activation_relu_or_gelu) and self.norm1.eps == self.norm2.eps
                 and sa.num_heads % 2 == 0 and not ag.is_grad_enabled())
 
+    @computed_in_float64
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal: bool = False):
         src_key_padding_mask = canonical_mask(src_key_padding_mask, "src_key_padding_mask", src_mask, "src_mask", src.dtype)
         src_mask = canonical_mask(src_mask, "src_mask", None, "", src.dtype, check_other=False)
@@ -225,6 +226,17 @@ class TransformerDecoderLayer(Module):
             activation = _activation(activation)[0]
         self.activation = activation
 
+    def __setstate__(self, state):
+        """torch's TransformerDecoderLayer.__setstate__: ``if "activation" not in state:
+        state["activation"] = F.relu``. A Module activation lives in ``_modules``, not in
+        the state dict, so every deep copy (TransformerDecoder and Transformer clone their
+        layer) silently computes ReLU instead, while ``repr`` still shows the module
+        (torch 2.13.0; docs/findings/rnn.md). Mirrored, since it is what torch computes."""
+        if "activation" not in state:
+            state["activation"] = F.relu
+        self.__dict__.update(state)
+
+    @computed_in_float64
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal: bool = False, memory_is_causal: bool = False):
         x = tgt
@@ -321,6 +333,7 @@ class TransformerEncoder(Module):
                 return False
         return True
 
+    @computed_in_float64
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         src_key_padding_mask = canonical_mask(src_key_padding_mask, "src_key_padding_mask", mask, "mask", src.dtype)
         mask = canonical_mask(mask, "mask", None, "", src.dtype, check_other=False)
@@ -363,6 +376,7 @@ class TransformerDecoder(Module):
         self.num_layers = num_layers
         self.norm = norm
 
+    @computed_in_float64
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal: bool = False):
         output = tgt
@@ -405,6 +419,7 @@ class Transformer(Module):
     def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> np.ndarray:
         return generate_square_subsequent_mask(sz, resolve_dtype(dtype))
 
+    @computed_in_float64
     def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
                 tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
                 memory_is_causal: bool = False):

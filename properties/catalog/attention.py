@@ -82,6 +82,13 @@ def _mha_kwargs(draw):
     return kw
 
 
+#: torch 2.13 fails on an empty batch (N = 0) with any mask on the scaled_dot_product_attention
+#: path (need_weights=False, and every Transformer layer): ``attn_mask.view(bsz, num_heads, -1,
+#: src_len)`` cannot infer -1 from 0 elements (RuntimeError). The strategies draw no masks there
+#: (docs/findings/rnn.md); the twin computes the empty result.
+_EMPTY_BATCH_MASKS = "torch cannot reshape an empty batch's mask on the SDPA path"
+
+
 def _bool_mask(shape):
     return hnp.arrays(np.bool_, shape, elements=st.booleans())
 
@@ -93,6 +100,8 @@ def _mha_masks(draw, kw, L, S, N, unbatched):
         if draw(st.booleans()):
             fkw[key] = draw(st.booleans())
     kind = draw(st.sampled_from(["none", "bool", "float"]))
+    if N == 0 and not unbatched and not fkw.get("need_weights", True):
+        kind = "none"  # _EMPTY_BATCH_MASKS
     if kind != "none" and draw(st.booleans()):
         shape = (S,) if unbatched else (N, S)
         fkw["key_padding_mask"] = draw(_bool_mask(shape) if kind == "bool" else float_arrays(shape, np.float32, -3, 3))
@@ -246,4 +255,316 @@ MHA = Entry(
                                                                    _normal((64, 32, 256), dt, 2)))),
 )
 
-ENTRIES = [MHA]
+
+
+
+# -- Transformer family ----------------------------------------------------------------------
+#
+# Dropout in training: the layers' Dropout submodules and their attention's weight dropout
+# draw their own noise, which the harness cannot inject by path yet. Training cases draw
+# dropout in {0, 1} only (p = 1 drops everything, deterministically); the default 0.1 runs
+# in eval mode (an example).
+
+#: Activation specs (strings in the drawn kwargs, so cases serialise): torch's strings, or
+#: callables built on each side from the namespace under test: modules (which become the
+#: ``activation`` submodule, and relu/gelu modules keep the fast path) and a plain function.
+_ACTIVATIONS = {
+    "ReLU()": lambda nn: nn.ReLU(),
+    "GELU(tanh)": lambda nn: nn.GELU(approximate="tanh"),
+    "Tanh()": lambda nn: nn.Tanh(),
+    "function-tanh": lambda nn: (lambda m: (lambda x: m(x)))(nn.Tanh()),
+}
+
+
+def _activation_kw(kw, nn):
+    kw = dict(kw)
+    if kw.get("activation") in _ACTIVATIONS:
+        kw["activation"] = _ACTIVATIONS[kw["activation"]](nn)
+    return kw
+
+
+def _layer_kw(kw, nn, skip=("num_layers", "norm", "enable_nested_tensor", "mask_check")):
+    return {k: v for k, v in _activation_kw(kw, nn).items() if k not in skip}
+
+
+def _norm(nn, layer, kw, factory):
+    """The final norm: a LayerNorm of the class the layers use (torch.nn.LayerNorm, or the
+    twin's), so the catalog needs no LayerNorm from the package under test."""
+    return type(layer.norm1)(kw["d_model"], eps=kw.get("layer_norm_eps", 1e-5), bias=kw.get("bias", True), **factory)
+
+
+def build_stack(name):
+    def build(nn, kw, factory, side):
+        layer = getattr(nn, name + "Layer")(**_layer_kw(kw, nn), **factory)
+        norm = _norm(nn, layer, kw, factory) if kw.get("norm") else None
+        extra = {k: kw[k] for k in ("enable_nested_tensor", "mask_check") if k in kw}
+        return getattr(nn, name)(layer, kw["num_layers"], norm, **extra)
+
+    return build
+
+
+def build_transformer(nn, kw, factory, side):
+    kw = _activation_kw(kw, nn)
+    if kw.pop("custom_encoder", False):
+        layer = nn.TransformerEncoderLayer(kw["d_model"], kw["nhead"], kw.get("dim_feedforward", 2048), kw["dropout"],
+                                           batch_first=kw.get("batch_first", False), **factory)
+        kw["custom_encoder"] = nn.TransformerEncoder(layer, 1, enable_nested_tensor=False)
+    return nn.Transformer(**kw, **factory)
+
+
+@st.composite
+def _transformer_kwargs(draw, stack=None, full=False):
+    heads = draw(st.sampled_from([2, 1, 3]))  # 2 first: the fast paths need an even number of heads
+    kw = {"d_model": heads * draw(st.integers(1, 2)), "nhead": heads, "dim_feedforward": draw(st.integers(1, 5)),
+          "dropout": draw(st.sampled_from([1.0, 0.0]))}  # always given: the default 0.1 is random in training
+    for key in ("batch_first", "norm_first", "bias"):
+        if draw(st.booleans()):
+            kw[key] = draw(st.booleans())
+    if draw(st.booleans()):
+        kw["activation"] = draw(st.sampled_from(["relu", "gelu", *_ACTIVATIONS]))
+    if draw(st.booleans()):
+        kw["layer_norm_eps"] = draw(st.sampled_from([1e-5, 1e-3, 0.1]))
+    if stack:
+        kw["num_layers"] = draw(st.integers(1, 2))
+        kw["norm"] = draw(st.booleans())
+        if stack == "TransformerEncoder":
+            for key in ("enable_nested_tensor", "mask_check"):
+                if draw(st.booleans()):
+                    kw[key] = draw(st.booleans())
+    if full:
+        kw["num_encoder_layers"], kw["num_decoder_layers"] = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    return kw
+
+
+def _seq(draw, kw, T, N, unbatched, dt):
+    d = kw["d_model"]
+    shape = (T, d) if unbatched else ((N, T, d) if kw.get("batch_first") else (T, N, d))
+    return draw(float_arrays(shape, dt, -3, 3))
+
+
+def _attn_masks(draw, kw, L, S, N, unbatched, dt, mask_name, kpm_name, causal_name=None, self_attention=True):
+    """A drawn mask set: bool or float (never mixed), 2-D or 3-D attention mask, key
+    padding with left-aligned padding often (the nested-tensor path) and sometimes not;
+    a causal mask with a true ``*_is_causal`` hint."""
+    out = {}
+    kind = draw(st.sampled_from(["none", "bool", "float"]))
+    if kind == "none" or N == 0:  # an empty batch with a mask fails inside torch (_EMPTY_BATCH_MASKS)
+        return out
+    H = kw["nhead"]
+    if draw(st.booleans()):
+        shape = (S,) if unbatched else (N, S)
+        if kind == "bool" and draw(st.booleans()):  # left-aligned: the valid keys come first
+            lengths = draw(st.lists(st.integers(0, S), min_size=max(N, 1), max_size=max(N, 1)))
+            pad = np.arange(S)[None, :] >= np.array(lengths)[:, None]
+            out[kpm_name] = pad[0] if unbatched else pad
+        else:
+            out[kpm_name] = draw(_bool_mask(shape) if kind == "bool" else float_arrays(shape, dt, -3, 3))
+    if draw(st.booleans()):
+        if kind == "bool" and self_attention and L == S and causal_name and draw(st.booleans()):
+            out[mask_name] = np.triu(np.ones((L, S), bool), 1)
+            out[causal_name] = True
+        else:
+            shape = draw(st.sampled_from([(L, S), ((1 if unbatched else N) * H, L, S)]))
+            out[mask_name] = draw(_bool_mask(shape) if kind == "bool" else float_arrays(shape, dt, -3, 3))
+    return out
+
+
+def _layout_sizes(draw, layout):
+    unbatched = layout == "unbatched"
+    N = 0 if layout == "empty" else draw(st.integers(1, 3))
+    return N, unbatched
+
+
+def encoder_inputs(names=("src_mask", "src_key_padding_mask", "is_causal")):
+    def inputs(kw, dt, layout):
+        @st.composite
+        def draw(draw):
+            N, unbatched = _layout_sizes(draw, layout)
+            L = draw(st.integers(1, 4))
+            src = _seq(draw, kw, L, N, unbatched, dt)
+            return Inputs((src,), _attn_masks(draw, kw, L, L, N, unbatched, dt, *names))
+
+        return draw()
+
+    return inputs
+
+
+def decoder_inputs(kw, dt, layout):
+    @st.composite
+    def draw(draw):
+        N, unbatched = _layout_sizes(draw, layout)
+        L, S = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+        tgt, memory = _seq(draw, kw, L, N, unbatched, dt), _seq(draw, kw, S, N, unbatched, dt)
+        fkw = _attn_masks(draw, kw, L, L, N, unbatched, dt, "tgt_mask", "tgt_key_padding_mask", "tgt_is_causal")
+        fkw.update(_attn_masks(draw, kw, L, S, N, unbatched, dt, "memory_mask", "memory_key_padding_mask",
+                               "memory_is_causal", self_attention=False))
+        return Inputs((tgt, memory), fkw)
+
+    return draw()
+
+
+def transformer_inputs(kw, dt, layout):
+    @st.composite
+    def draw(draw):
+        N, unbatched = _layout_sizes(draw, layout)
+        S, L = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+        src, tgt = _seq(draw, kw, S, N, unbatched, dt), _seq(draw, kw, L, N, unbatched, dt)
+        fkw = _attn_masks(draw, kw, S, S, N, unbatched, dt, "src_mask", "src_key_padding_mask", "src_is_causal")
+        fkw.update(_attn_masks(draw, kw, L, L, N, unbatched, dt, "tgt_mask", "tgt_key_padding_mask", "tgt_is_causal"))
+        fkw.update(_attn_masks(draw, kw, L, S, N, unbatched, dt, "memory_mask", "memory_key_padding_mask",
+                               self_attention=False))
+        return Inputs((src, tgt), fkw)
+
+    return draw()
+
+
+def unbatched_only(inputs):
+    """Gradcheck compares the twin's backward with finite differences of its own forward.
+    In eval mode without autograd the twin, like torch, runs the fused fast paths, which
+    differ from the autograd path by design (NaN for fully masked queries, float masks
+    read as boolean, exact GELU for GELU(tanh), zeros at padded positions; docs/findings):
+    finite differences of that forward are not derivatives of the autograd path. Unbatched
+    inputs never take a fast path (they need 3-D inputs), so gradcheck draws those; batched
+    gradients are judged against torch by the gradients check."""
+    return lambda kw, dt, layout: inputs(kw, dt, "unbatched")
+
+
+def _tf_base(**extra):
+    return {"d_model": 4, "nhead": 2, "dim_feedforward": 6, "dropout": 0.0, **extra}
+
+
+def _encoder_examples(name):
+    bf = _tf_base(batch_first=True)
+    x = lambda dt, shape=(2, 3, 4): _normal(shape, dt)  # noqa: E731
+    pad_all = np.array([[False, False, True], [True, True, True]])
+    stack = {"num_layers": 2} if name == "TransformerEncoder" else {}
+    kpm_name = "src_key_padding_mask"
+    mask_name = "mask" if name == "TransformerEncoder" else "src_mask"
+    ex = [
+        Example("fast-path-gelu-tanh", "edge", {**bf, **stack, "activation": "GELU(tanh)"}, lambda dt: Inputs((3 * x(dt),)), mode="eval"),
+        Example("fast-path-float-padding-mask", "edge", {**bf, **stack},
+                lambda dt: Inputs((x(dt),), {kpm_name: np.array([[0.0, 0.0, -2.0], [0.0, -0.5, 0.0]], dt)}), mode="eval"),
+        Example("default-dropout-eval", "edge", {"d_model": 4, "nhead": 2, "dim_feedforward": 6, **stack},
+                lambda dt: Inputs((x(dt, (3, 2, 4)),)), mode="eval"),
+        Example("norm_first-causal", "edge", {**_tf_base(norm_first=True), **stack},
+                lambda dt: Inputs((x(dt, (3, 2, 4)),), {mask_name: np.triu(np.full((3, 3), -np.inf, dt), 1)})),
+        # A batch element whose keys are all padding: NaN on the eval fast path, finite values
+        # (attention weights 0, so the attention output is out_proj.bias) in training or with autograd.
+        Example("all-padded-eval", "special", {**bf, **stack}, lambda dt: Inputs((x(dt),), {kpm_name: pad_all}), mode="eval"),
+        Example("all-padded-train", "special", {**bf, **stack}, lambda dt: Inputs((x(dt),), {kpm_name: pad_all})),
+        Example("nan-input", "special", {**bf, **stack}, lambda dt: Inputs((np.array([[[np.nan, 0, 1, 2], [0, 1, 2, 3]]], dt),))),
+    ]
+    if name == "TransformerEncoder":
+        ex += [
+            Example("nested-padded-zeros-final-norm", "special", {**bf, "num_layers": 2, "norm": True},
+                    lambda dt: Inputs((x(dt),), {kpm_name: np.array([[False, False, True], [False, True, True]])}), mode="eval"),
+            Example("not-left-aligned", "edge", {**bf, "num_layers": 2},
+                    lambda dt: Inputs((x(dt),), {kpm_name: np.array([[True, False, False], [False, True, False]])}), mode="eval"),
+            Example("enable_nested_tensor=False", "special", {**bf, "num_layers": 2, "enable_nested_tensor": False},
+                    lambda dt: Inputs((x(dt),), {kpm_name: pad_all}), mode="eval"),
+        ]
+    return tuple(ex)
+
+
+def _tf_invalid(name):
+    base = _tf_base()
+    z = lambda *shape: np.zeros(shape, np.float32)  # noqa: E731
+    stack = {"num_layers": 1} if name in ("TransformerEncoder", "TransformerDecoder") else {}
+    inv = [
+        Invalid("d_model-not-divisible", {"d_model": 5, "nhead": 2, **stack}),
+        Invalid("activation-unknown", {**base, "activation": "tanh", **stack}),
+        Invalid("dropout>1", {**base, "dropout": 1.5, **stack}),
+    ]
+    if name in ("TransformerEncoderLayer", "TransformerEncoder"):
+        inv += [
+            Invalid("feature-mismatch", {**base, **stack}, lambda dt: Inputs((z(3, 2, 5),))),
+            Invalid("4d-src", {**base, **stack}, lambda dt: Inputs((z(3, 2, 4, 1),))),
+            Invalid("mask-shape", {**base, **stack}, lambda dt: Inputs((z(3, 2, 4),), {("mask" if stack else "src_mask"): np.zeros((2, 3), bool)})),
+            Invalid("padding-mask-shape", {**base, **stack}, lambda dt: Inputs((z(3, 2, 4),), {"src_key_padding_mask": np.zeros((2, 4), bool)})),
+        ]
+    if name in ("TransformerDecoderLayer", "TransformerDecoder"):
+        inv += [
+            Invalid("memory-feature-mismatch", {**base, **stack}, lambda dt: Inputs((z(3, 2, 4), z(5, 2, 3)))),
+            Invalid("memory_is_causal-without-mask", {**base, **stack}, lambda dt: Inputs((z(3, 2, 4), z(5, 2, 4)), {"memory_is_causal": True})),
+        ]
+    if name == "Transformer":
+        full = {**base, "num_encoder_layers": 1, "num_decoder_layers": 1}
+        inv += [
+            Invalid("batch-mismatch", full, lambda dt: Inputs((z(3, 2, 4), z(5, 3, 4)))),
+            Invalid("src-feature-mismatch", full, lambda dt: Inputs((z(3, 2, 5), z(5, 2, 4)))),
+            Invalid("tgt-feature-mismatch", full, lambda dt: Inputs((z(3, 2, 4), z(5, 2, 3)))),
+        ]
+    return tuple(inv)
+
+
+def _decoder_examples(name):
+    stack = {"num_layers": 2, "norm": True} if name == "TransformerDecoder" else {}
+    t = lambda dt, shape=(3, 2, 4), seed=0: _normal(shape, dt, seed)  # noqa: E731
+    return (
+        Example("causal-float-tgt-mask-detected", "edge", {**_tf_base(), **stack},
+                lambda dt: Inputs((t(dt), t(dt, (5, 2, 4), 1)), {"tgt_mask": np.triu(np.full((3, 3), -np.inf, dt), 1)})),
+        Example("norm_first-callable-activation", "edge", {**_tf_base(norm_first=True, activation="function-tanh"), **stack},
+                lambda dt: Inputs((t(dt), t(dt, (5, 2, 4), 1)))),
+        Example("default-dropout-eval", "edge", {"d_model": 4, "nhead": 2, "dim_feedforward": 6, **stack},
+                lambda dt: Inputs((t(dt), t(dt, (5, 2, 4), 1))), mode="eval"),
+        Example("memory-all-padded", "special", {**_tf_base(), **stack},
+                lambda dt: Inputs((t(dt), t(dt, (5, 2, 4), 1)), {"memory_key_padding_mask": np.array([[False] * 4 + [True], [True] * 5])})),
+    )
+
+
+def _transformer_examples():
+    full = _tf_base(num_encoder_layers=1, num_decoder_layers=1)
+    s = lambda dt, shape=(5, 2, 4), seed=0: _normal(shape, dt, seed)  # noqa: E731
+    return (
+        Example("batch_first-padding-nested-eval", "edge", {**full, "batch_first": True},
+                lambda dt: Inputs((s(dt, (2, 5, 4)), s(dt, (2, 3, 4), 1)),
+                                  {"src_key_padding_mask": np.array([[False] * 4 + [True], [False] * 2 + [True] * 3]),
+                                   "memory_key_padding_mask": np.array([[False] * 4 + [True], [False] * 2 + [True] * 3])}), mode="eval"),
+        Example("custom_encoder", "edge", {**full, "custom_encoder": True}, lambda dt: Inputs((s(dt), s(dt, (3, 2, 4), 1)))),
+        Example("causal-tgt-norm_first-gelu", "edge", {**full, "norm_first": True, "activation": "gelu"},
+                lambda dt: Inputs((s(dt), s(dt, (3, 2, 4), 1)), {"tgt_mask": np.triu(np.full((3, 3), -np.inf, dt), 1)})),
+        Example("default-dropout-eval", "edge", {"d_model": 4, "nhead": 2, "num_encoder_layers": 1, "num_decoder_layers": 1,
+                                                 "dim_feedforward": 6}, lambda dt: Inputs((s(dt), s(dt, (3, 2, 4), 1))), mode="eval"),
+    )
+
+
+def _tf_entry(name, kwargs, inputs, build, examples, bench, gradcheck_inputs=None):
+    return Entry(
+        name=name, kwargs=kwargs, inputs=inputs, build_fn=build, layouts=("batched", "unbatched", "empty"),
+        train_eval_differs=True, state_fn=xavier_state, examples=examples, invalid=_tf_invalid(name), bench=bench,
+        domains={"gradcheck": gradcheck_inputs} if gradcheck_inputs else {}, max_examples_scale=0.5,
+    )
+
+
+def _factory(name):
+    def build(nn, kw, factory, side):
+        return getattr(nn, name)(**_activation_kw(kw, nn), **factory)
+
+    return build
+
+
+_BENCH_TF = {"d_model": 64, "nhead": 4, "dim_feedforward": 256, "dropout": 0.0, "batch_first": True}
+
+TRANSFORMER_ENTRIES = [
+    _tf_entry("TransformerEncoderLayer", _transformer_kwargs(), encoder_inputs(), _factory("TransformerEncoderLayer"),
+              _encoder_examples("TransformerEncoderLayer"),
+              lambda dt: (_BENCH_TF, Inputs((_normal((16, 32, 64), dt),))), unbatched_only(encoder_inputs())),
+    _tf_entry("TransformerEncoder", _transformer_kwargs(stack="TransformerEncoder"),
+              encoder_inputs(("mask", "src_key_padding_mask", "is_causal")), build_stack("TransformerEncoder"),
+              _encoder_examples("TransformerEncoder"),
+              lambda dt: ({**_BENCH_TF, "num_layers": 2, "norm": True}, Inputs((_normal((16, 32, 64), dt),))),
+              unbatched_only(encoder_inputs(("mask", "src_key_padding_mask", "is_causal")))),
+    _tf_entry("TransformerDecoderLayer", _transformer_kwargs(), decoder_inputs, _factory("TransformerDecoderLayer"),
+              _decoder_examples("TransformerDecoderLayer"),
+              lambda dt: (_BENCH_TF, Inputs((_normal((16, 32, 64), dt), _normal((16, 32, 64), dt, 1))))),
+    _tf_entry("TransformerDecoder", _transformer_kwargs(stack="TransformerDecoder"), decoder_inputs,
+              build_stack("TransformerDecoder"), _decoder_examples("TransformerDecoder"),
+              lambda dt: ({**_BENCH_TF, "num_layers": 2, "norm": True},
+                          Inputs((_normal((16, 32, 64), dt), _normal((16, 32, 64), dt, 1))))),
+    _tf_entry("Transformer", _transformer_kwargs(full=True), transformer_inputs, build_transformer, _transformer_examples(),
+              lambda dt: ({**_BENCH_TF, "num_encoder_layers": 2, "num_decoder_layers": 2},
+                          Inputs((_normal((32, 16, 64), dt), _normal((32, 16, 64), dt, 1)))),
+              unbatched_only(transformer_inputs)),
+]
+
+ENTRIES = [MHA] + TRANSFORMER_ENTRIES
