@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Tensor, op
-from .rnn import multi_output
+from ..autograd import Tensor, op, unbroadcast
+from .rnn import multi_output, piece
 
 __all__ = ["attention", "transformer_layer_norm", "causal_mask"]
 
@@ -89,15 +89,7 @@ def attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, *, keep: np.
             dk = np.swapaxes(ds, -1, -2) @ qs
         grads = [dq.astype(q.dtype), dk.astype(k.dtype), dv.astype(v.dtype)]
         if mask is not None:
-            gm = ds
-            shape = mask.shape
-            extra = gm.ndim - len(shape)
-            if extra:
-                gm = gm.sum(axis=tuple(range(extra)))
-            axes = tuple(i for i, n in enumerate(shape) if n == 1 and gm.shape[i] != 1)
-            if axes:
-                gm = gm.sum(axis=axes, keepdims=True)
-            grads.append(gm.reshape(shape).astype(mask.dtype))
+            grads.append(unbroadcast(ds, mask.shape).astype(mask.dtype))
         return tuple(grads)
 
     return multi_output((out.astype(dt), wd.astype(dt)), parents, vjp)
@@ -148,17 +140,6 @@ def transformer_layer_norm(x: Tensor, weight: Tensor | None, bias: Tensor | None
 
 def split_rows(x: Tensor, parts: int) -> list[Tensor]:
     """``x`` split into ``parts`` equal blocks along axis 0 (torch's ``chunk``, e.g. the
-    packed ``in_proj_weight`` into q, k, v). Each block's backward writes its
-    cotangent into zeros of x's shape; the tape sums the blocks'."""
+    packed ``in_proj_weight`` into q, k, v)."""
     n = x.shape[0] // parts
-
-    def block(i):
-        rows = slice(i * n, (i + 1) * n)
-
-        def vjp(g):
-            full = np.zeros(x.shape, x.dtype)
-            full[rows] = g
-            return (full,)
-        return op(x.data[rows], (x,), vjp)
-
-    return [block(i) for i in range(parts)]
+    return [piece(x, slice(i * n, (i + 1) * n)) for i in range(parts)]

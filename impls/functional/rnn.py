@@ -16,10 +16,11 @@ Speed (the tape holds one node per layer and direction, not one per step):
 * backward: one GEMM per step (``dgates @ W_hh``), then one GEMM each for
   ``dW_ih``, ``dW_hh``, ``dx`` over all steps at once.
 
-Torch's conventions (RNN.cpp, ``SimpleCell``, ``LSTMCell``, ``GRUCell``), rounding
-order included, since float32 parity depends on it:
+Torch's conventions (RNN.cpp, ``SimpleCell``, ``LSTMCell``, ``GRUCell``). The layer
+computes in float64 and rounds once (see ``rnn_layer``), so torch's float32 rounding
+order is not reproduced (the float64 oracle arbitrates float32 differences):
 
-* gates = ``(h @ W_hh^T + b_hh) + (x @ W_ih^T + b_ih)``;
+* gates = ``h @ W_hh^T + b_hh + x @ W_ih^T + b_ih``;
 * LSTM gate order i, f, g, o: ``c' = f*c + i*g``, ``h' = o*tanh(c')``, then
   ``h' = h' @ W_hr^T`` with ``proj_size`` (h has proj_size, c has hidden_size);
 * GRU gate order r, z, n, with ``b_hn`` inside the reset gate:
@@ -32,18 +33,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Tensor, op
+from ..autograd import Tensor, op, reshape
 
 __all__ = ["rnn_layer"]  # helpers (multi_output, unbind, take, gather_rows, scatter_rows) by module path
+
+
+def piece(x: Tensor, index) -> Tensor:
+    """``x[index]`` for a basic index (slices, integers); its backward writes the
+    cotangent into zeros of x's shape (pieces do not overlap, so no ``np.add.at``)."""
+
+    def vjp(g):
+        full = np.zeros(x.shape, x.dtype)
+        full[index] = g
+        return (full,)
+
+    return op(x.data[index], (x,), vjp)
 
 
 def multi_output(arrays, parents, vjp):
     """One tape node for a primitive with several outputs.
 
     ``vjp(*cotangents)`` gets one cotangent per output (zeros for an output that
-    received none) and returns one per parent. The outputs are views into one flat
-    buffer; each is a child node whose backward places its cotangent into the flat
-    buffer's layout, so the tape sums them into the parent node's cotangent.
+    received none) and returns one per parent. The outputs are pieces of one flat
+    buffer; the tape sums their cotangents into the node's.
     """
     shapes = [a.shape for a in arrays]
     bounds = np.cumsum([0] + [a.size for a in arrays])
@@ -52,33 +64,13 @@ def multi_output(arrays, parents, vjp):
     node = op(flat, parents, lambda g: vjp(*[g[a:b].reshape(s) for a, b, s in pieces]))
     if not node.requires_grad:
         return tuple(Tensor(flat[a:b].reshape(s)) for a, b, s in pieces)
-
-    def placer(a, b):
-        def vjp_piece(g):
-            full = np.zeros(flat.shape, flat.dtype)
-            full[a:b] = g.reshape(-1)
-            return (full,)
-        return vjp_piece
-
-    return tuple(op(flat[a:b].reshape(s), (node,), placer(a, b)) for a, b, s in pieces)
+    return tuple(reshape(piece(node, slice(a, b)), s) for a, b, s in pieces)
 
 
 def unbind(x: Tensor, axis: int = 0) -> list[Tensor]:
-    """The slices of ``x`` along ``axis``; each slice's backward writes its cotangent
-    into a zero array of x's shape (no ``np.add.at``: the slices do not overlap)."""
+    """The slices of ``x`` along ``axis``."""
     axis = axis % x.ndim
-    n = x.shape[axis]
-
-    def slicer(k):
-        index = (slice(None),) * axis + (k,)
-
-        def vjp(g):
-            full = np.zeros(x.shape, x.dtype)
-            full[index] = g
-            return (full,)
-        return op(x.data[index], (x,), vjp)
-
-    return [slicer(k) for k in range(n)]
+    return [piece(x, (slice(None),) * axis + (k,)) for k in range(x.shape[axis])]
 
 
 def take(x: Tensor, indices: np.ndarray, axis: int) -> Tensor:
@@ -166,6 +158,8 @@ def rnn_layer(mode: str, x: Tensor, batch_sizes, h0: Tensor, c0: Tensor | None, 
     xp = X @ Wih.T  # (S, G*H): every step's input projection, one GEMM
     if bih is not None:
         xp += bih
+    if bhh is not None and not gru:  # GRU keeps b_hn apart: it sits inside r * (W_hn h + b_hn)
+        xp += bhh
     out = np.zeros((S, Hout), ct)
     hprev_rows = np.empty((S, Hout), ct)  # the hidden state each row started its step from
     h = h0.data.astype(ct, copy=True)
@@ -186,10 +180,9 @@ def rnn_layer(mode: str, x: Tensor, batch_sizes, h0: Tensor, c0: Tensor | None, 
             rows = slice(o0, o0 + b)
             hp = h[:b]
             hprev_rows[rows] = hp
-            gates = hp @ WhhT
-            if bhh is not None:
-                gates += bhh
             if lstm:
+                gates = acts[rows]  # a contiguous block: the gates are computed in place
+                np.matmul(hp, WhhT, out=gates)
                 gates += xp[rows]
                 _sigmoid_(gates[:, :2 * H])
                 np.tanh(gates[:, 2 * H:3 * H], out=gates[:, 2 * H:3 * H])
@@ -199,15 +192,17 @@ def rnn_layer(mode: str, x: Tensor, batch_sizes, h0: Tensor, c0: Tensor | None, 
                 cn = f * c[:b]
                 cn += i * g
                 c[:b] = cn
-                tc = np.tanh(cn)
-                tanh_c[rows] = tc
-                tc *= o
-                acts[rows] = gates
+                tc = tanh_c[rows]
+                np.tanh(cn, out=tc)
+                tc = tc * o
                 if Whr is not None:
                     m_rows[rows] = tc
                     tc = tc @ Whr.T
                 hn = tc
             elif gru:
+                gates = hp @ WhhT
+                if bhh is not None:
+                    gates += bhh
                 xg = xp[rows]
                 r = _sigmoid_(gates[:, :H] + xg[:, :H])
                 z = _sigmoid_(gates[:, H:2 * H] + xg[:, H:2 * H])
@@ -218,6 +213,7 @@ def rnn_layer(mode: str, x: Tensor, batch_sizes, h0: Tensor, c0: Tensor | None, 
                 hn *= z
                 hn += n
             else:
+                gates = hp @ WhhT
                 gates += xp[rows]
                 if mode == "RNN_TANH":
                     hn = np.tanh(gates, out=gates)

@@ -124,33 +124,24 @@ def _pad_last(mask: Tensor) -> Tensor:
 
 def _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads) -> bool:
     """torch's ``_mha_shape_check``; returns whether the input is batched."""
-    if query.ndim == 3:
-        check(key.ndim == 3 and value.ndim == 3, AssertionError,
-              "For batched (3-D) `query`, expected `key` and `value` to be 3-D"
-              f" but found {key.ndim}-D and {value.ndim}-D tensors respectively")
-        if key_padding_mask is not None:
-            check(key_padding_mask.ndim == 2, AssertionError, "For batched (3-D) `query`, expected `key_padding_mask` to be "
-                  f"`None` or 2-D but found {key_padding_mask.ndim}-D tensor instead")
-        if attn_mask is not None:
-            check(attn_mask.ndim in (2, 3), AssertionError, "For batched (3-D) `query`, expected `attn_mask` to be `None`, "
-                  f"2-D or 3-D but found {attn_mask.ndim}-D tensor instead")
-        return True
-    check(query.ndim == 2, AssertionError,
+    check(query.ndim in (2, 3), AssertionError,
           f"query should be unbatched 2D or batched 3D tensor but received {query.ndim}-D query tensor")
-    check(key.ndim == 2 and value.ndim == 2, AssertionError,
-          "For unbatched (2-D) `query`, expected `key` and `value` to be 2-D"
+    batched = query.ndim == 3
+    kind = "batched (3-D)" if batched else "unbatched (2-D)"
+    check(key.ndim == query.ndim and value.ndim == query.ndim, AssertionError,
+          f"For {kind} `query`, expected `key` and `value` to be {query.ndim}-D"
           f" but found {key.ndim}-D and {value.ndim}-D tensors respectively")
     if key_padding_mask is not None:
-        check(key_padding_mask.ndim == 1, AssertionError, "For unbatched (2-D) `query`, expected `key_padding_mask` to be "
-              f"`None` or 1-D but found {key_padding_mask.ndim}-D tensor instead")
+        check(key_padding_mask.ndim == query.ndim - 1, AssertionError, f"For {kind} `query`, expected `key_padding_mask` "
+              f"to be `None` or {query.ndim - 1}-D but found {key_padding_mask.ndim}-D tensor instead")
     if attn_mask is not None:
-        check(attn_mask.ndim in (2, 3), AssertionError, "For unbatched (2-D) `query`, expected `attn_mask` to be `None`, "
+        check(attn_mask.ndim in (2, 3), AssertionError, f"For {kind} `query`, expected `attn_mask` to be `None`, "
               f"2-D or 3-D but found {attn_mask.ndim}-D tensor instead")
-        if attn_mask.ndim == 3:
+        if not batched and attn_mask.ndim == 3:
             expected = (num_heads, query.shape[0], key.shape[0])
             check(tuple(attn_mask.shape) == expected, AssertionError,
                   f"Expected `attn_mask` shape to be {expected} but got {tuple(attn_mask.shape)}")
-    return False
+    return batched
 
 
 class MultiheadAttention(_RandomModule):

@@ -121,18 +121,20 @@ class RNNBase(_RandomModule):
         self._injected = None if dropout is None else [np.asarray(m, dtype=bool) for m in dropout]
 
     def _dropout_masks(self, torch_shape):
-        """num_layers - 1 keep-masks of torch's shape, injected or drawn; None when no
-        dropout applies; a list of None for p = 1 (everything dropped, nothing drawn,
-        as ATen's ``_dropout_impl``)."""
+        """One keep-mask of torch's shape per layer boundary (the outputs of every layer
+        but the last: ``apply_layer_stack`` in RNN.cpp), injected or drawn; None when no
+        dropout applies; None masks for p = 1 (everything dropped, nothing drawn, as
+        ATen's ``_dropout_impl``)."""
         injected, self._injected = self._injected, None
-        if not (self.training and self.dropout > 0 and self.num_layers > 1):
+        boundaries = self.num_layers - 1
+        if not (self.training and self.dropout > 0 and boundaries > 0):
             return None
         if self.dropout >= 1:
-            return [None] * (self.num_layers - 1)
+            return [None] * boundaries
         if injected is None:
-            return [self.generator.random(torch_shape) >= self.dropout for _ in range(self.num_layers - 1)]
-        check(len(injected) == self.num_layers - 1, ValueError,
-              f"{type(self).__name__}: injected 'dropout' needs {self.num_layers - 1} masks (one per layer boundary), got {len(injected)}")
+            return [self.generator.random(torch_shape) >= self.dropout for _ in range(boundaries)]
+        check(len(injected) == boundaries, ValueError,
+              f"{type(self).__name__}: injected 'dropout' needs {boundaries} masks (one per layer boundary), got {len(injected)}")
         for m in injected:
             check(m.shape == tuple(torch_shape), ValueError,
                   f"{type(self).__name__}: injected dropout mask has shape {m.shape}, expected {tuple(torch_shape)}")
@@ -215,7 +217,9 @@ class RNNBase(_RandomModule):
             unsorted_idx = None
         if hx is None:
             h_shape, c_shape = self._hidden_shapes(batch)
-            hx = (_zeros(h_shape, x.dtype), _zeros(c_shape, x.dtype)) if lstm else _zeros(h_shape, x.dtype)
+            # RNN and GRU build zeros of hidden_size even with a proj_size (which only a positional
+            # argument can give them), and then fail the size check, as torch's forward does.
+            hx = (_zeros(h_shape, x.dtype), _zeros(c_shape, x.dtype)) if lstm else _zeros(c_shape, x.dtype)
         self._check_hx(hx, batch)
         check(len(batch_sizes) > 0, RuntimeError, "Expected sequence length to be larger than 0 in RNN")
         return x, batch_sizes, hx, layout, unsorted_idx
@@ -246,15 +250,15 @@ class RNNBase(_RandomModule):
                 if lstm:
                     c_n.append(res[2])
             layer_input = outputs[0] if directions == 1 else ag.concatenate(outputs, axis=1)
-            if masks is not None and layer < self.num_layers - 1:
+            if masks is not None and layer < len(masks):
                 keep = masks[layer]
                 layer_input = F.dropout(layer_input, self.dropout, True, None if keep is None else keep.reshape(layer_input.shape))
         hidden = (_stack(h_n), _stack(c_n)) if lstm else _stack(h_n)
         if unsorted_idx is not None:
             hidden = tuple(take(h, unsorted_idx, 1) for h in hidden) if lstm else take(hidden, unsorted_idx, 1)
-        if layout[0] == "packed":
+        if layout[0] == "packed":  # the index fields as plain arrays (they arrive as Tensors under impls.vjp)
             _, batch_sizes_in, sorted_in, unsorted_in, _ = layout
-            return PackedSequence(layer_input, batch_sizes_in, sorted_in, unsorted_in), hidden
+            return PackedSequence(layer_input, _indices(batch_sizes_in), _indices(sorted_in), _indices(unsorted_in)), hidden
         _, batched, batch_dim, T, batch = layout
         out = ag.reshape(layer_input, (T, batch, width))
         if self.batch_first:
@@ -381,9 +385,9 @@ class RNNCellBase(Module):
             check(h.ndim >= 2, IndexError, "Dimension out of range (expected to be in range of [-1, 0], but got 1)")
             check(h.shape[1] == self.hidden_size, RuntimeError,
                   f"hidden{label} has inconsistent hidden_size: got {h.shape[1]}, expected {self.hidden_size}")
-            check(h.ndim == 2, RuntimeError,
-                  f"{type(self).__name__}: a 2-D hidden state broadcast against an unbatched input is not supported "
-                  f"by the twin (got hidden{label} of shape {tuple(h.shape)})")
+            check(h.ndim == 2, RuntimeError,  # torch fails here too, broadcasting the gates (the message differs)
+                  f"{type(self).__name__}: an unbatched input needs a 1-D hidden state, got hidden{label} of shape "
+                  f"{tuple(h.shape[1:])}")
         for t in [input] + hs:
             check(t.dtype == w.dtype, RuntimeError, f"mat1 and mat2 must have the same dtype, but got {t.dtype} and {w.dtype}")
         n = input.shape[0]

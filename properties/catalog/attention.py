@@ -389,33 +389,34 @@ def encoder_inputs(names=("src_mask", "src_key_padding_mask", "is_causal")):
     return inputs
 
 
-def decoder_inputs(kw, dt, layout):
-    @st.composite
-    def draw(draw):
-        N, unbatched = _layout_sizes(draw, layout)
-        L, S = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-        tgt, memory = _seq(draw, kw, L, N, unbatched, dt), _seq(draw, kw, S, N, unbatched, dt)
-        fkw = _attn_masks(draw, kw, L, L, N, unbatched, dt, "tgt_mask", "tgt_key_padding_mask", "tgt_is_causal")
-        fkw.update(_attn_masks(draw, kw, L, S, N, unbatched, dt, "memory_mask", "memory_key_padding_mask",
-                               "memory_is_causal", self_attention=False))
-        return Inputs((tgt, memory), fkw)
+def _two_sequence_inputs(mask_sets):
+    """Two sequences (tgt and memory, or src and tgt) and mask sets over them: each set is
+    (query is the first sequence?, key is the first sequence?, mask names...)."""
 
-    return draw()
+    def inputs(kw, dt, layout):
+        @st.composite
+        def draw(draw):
+            N, unbatched = _layout_sizes(draw, layout)
+            lengths = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+            seqs = tuple(_seq(draw, kw, T, N, unbatched, dt) for T in lengths)
+            fkw = {}
+            for q_first, k_first, *names in mask_sets:
+                L, S = lengths[0 if q_first else 1], lengths[0 if k_first else 1]
+                fkw.update(_attn_masks(draw, kw, L, S, N, unbatched, dt, *names, self_attention=q_first == k_first))
+            return Inputs(seqs, fkw)
+
+        return draw()
+
+    return inputs
 
 
-def transformer_inputs(kw, dt, layout):
-    @st.composite
-    def draw(draw):
-        N, unbatched = _layout_sizes(draw, layout)
-        S, L = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-        src, tgt = _seq(draw, kw, S, N, unbatched, dt), _seq(draw, kw, L, N, unbatched, dt)
-        fkw = _attn_masks(draw, kw, S, S, N, unbatched, dt, "src_mask", "src_key_padding_mask", "src_is_causal")
-        fkw.update(_attn_masks(draw, kw, L, L, N, unbatched, dt, "tgt_mask", "tgt_key_padding_mask", "tgt_is_causal"))
-        fkw.update(_attn_masks(draw, kw, L, S, N, unbatched, dt, "memory_mask", "memory_key_padding_mask",
-                               self_attention=False))
-        return Inputs((src, tgt), fkw)
-
-    return draw()
+decoder_inputs = _two_sequence_inputs([
+    (True, True, "tgt_mask", "tgt_key_padding_mask", "tgt_is_causal"),
+    (True, False, "memory_mask", "memory_key_padding_mask", "memory_is_causal")])
+transformer_inputs = _two_sequence_inputs([
+    (True, True, "src_mask", "src_key_padding_mask", "src_is_causal"),
+    (False, False, "tgt_mask", "tgt_key_padding_mask", "tgt_is_causal"),
+    (False, True, "memory_mask", "memory_key_padding_mask", None)])
 
 
 def unbatched_only(inputs):
