@@ -100,6 +100,47 @@ def dispatch_masks(torch_module, torch_args, seed, torch_kwargs=None):
     return masks
 
 
+def dispatch_masks_by_path(torch_module, torch_args, seed, torch_kwargs=None):
+    """``{submodule path: [keep-masks in call order]}`` for one forward: ``dispatch_masks``
+    plus forward pre-/post-hooks that keep a stack of the submodules being run, so each
+    mask is filed under the innermost module that drew it ('' is the root). Inside
+    torch.nn.TransformerEncoderLayer that puts the attention-weight dropout under
+    ``self_attn`` and the others under ``dropout``, ``dropout1``, ``dropout2``: the paths
+    at which the twin's modules take ``inject_noise``. (Hooks switch torch's eval fast
+    paths off, which matters only outside training, where nothing is drawn.)"""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    stack, found, handles = [""], {}, []
+    def enter(path):
+        return lambda module, args: stack.append(path)  # returns None: the input is unchanged
+
+    def leave(module, args, output):
+        stack.pop()  # returns None: the output is unchanged
+
+    for path, module in torch_module.named_modules():
+        handles.append(module.register_forward_pre_hook(enter(path)))
+        handles.append(module.register_forward_hook(leave))
+
+    class Record(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            name = func.overloadpacket.__name__
+            if name in ("bernoulli_", "bernoulli", "native_dropout"):
+                mask = out[1] if name == "native_dropout" else out != 0
+                found.setdefault(stack[-1], []).append(mask.cpu().numpy().astype(bool))
+            return out
+
+    try:
+        torch.manual_seed(seed)
+        with torch.no_grad(), Record():
+            torch_module(*torch_args, **(torch_kwargs or {}))
+    finally:
+        for h in handles:
+            h.remove()
+    return found
+
+
 def rnn_dropout_noise(torch_module, torch_args, seed):
     """{'dropout': [num_layers - 1 keep-masks]} for RNN/LSTM/GRU in training, or None."""
     if not (torch_module.training and 0 < torch_module.dropout < 1 and torch_module.num_layers > 1):
