@@ -89,6 +89,12 @@ def _mha_kwargs(draw):
 _EMPTY_BATCH_MASKS = "torch cannot reshape an empty batch's mask on the SDPA path"
 
 
+#: torch 2.13: TransformerEncoder in eval without autograd, nested-tensor path, with every
+#: position of the batch padded: RuntimeError "to_padded_tensor: at least one constituent
+#: tensor should have non-zero numel" (with autograd it computes). docs/findings/rnn.md.
+_ALL_PADDED = "torch's nested path cannot pad back a batch with no valid position"
+
+
 def _bool_mask(shape):
     return hnp.arrays(np.bool_, shape, elements=st.booleans())
 
@@ -356,9 +362,14 @@ def _attn_masks(draw, kw, L, S, N, unbatched, dt, mask_name, kpm_name, causal_na
         if kind == "bool" and draw(st.booleans()):  # left-aligned: the valid keys come first
             lengths = draw(st.lists(st.integers(0, S), min_size=max(N, 1), max_size=max(N, 1)))
             pad = np.arange(S)[None, :] >= np.array(lengths)[:, None]
-            out[kpm_name] = pad[0] if unbatched else pad
+            kpm = pad[0] if unbatched else pad
         else:
-            out[kpm_name] = draw(_bool_mask(shape) if kind == "bool" else float_arrays(shape, dt, -3, 3))
+            kpm = draw(_bool_mask(shape) if kind == "bool" else float_arrays(shape, dt, -3, 3))
+        # torch's nested-tensor path (TransformerEncoder, eval, no autograd) fails when no
+        # position of the whole batch is valid (_ALL_PADDED); a float mask's nonzero entries
+        # count as padding there. Keep the first key of the first sequence valid.
+        kpm.reshape(-1)[:1] = 0
+        out[kpm_name] = kpm
     if draw(st.booleans()):
         if kind == "bool" and self_attention and L == S and causal_name and draw(st.booleans()):
             out[mask_name] = np.triu(np.ones((L, S), bool), 1)
