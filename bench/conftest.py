@@ -44,3 +44,15 @@ def pytest_benchmark_update_machine_info(config, machine_info):
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "impl": config.nnparity_impl.name,
     }
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The tape benchmark's growth over T (bench/test_tape_sequence.py)."""
+    try:
+        from bench.test_tape_sequence import TIMES
+    except ImportError:
+        return
+    if len(TIMES) > 1:
+        lengths = sorted(TIMES)
+        parts = [f"T={a}->{b}: x{TIMES[b] / TIMES[a]:.2f} time for x{b / a:g} steps" for a, b in zip(lengths, lengths[1:])]
+        terminalreporter.write_line("tape growth over T (fastest rounds): " + "; ".join(parts))

@@ -13,13 +13,15 @@ must provide to be judged by the same suite):
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
-from . import functional, nn  # noqa: F401
+from . import functional, nn, optim  # noqa: F401
 from .autograd import Tensor, backward, enable_grad
 from .nn.module import wrap
 
-__all__ = ["nn", "functional", "vjp", "Tensor"]
+__all__ = ["nn", "functional", "optim", "vjp", "Tensor"]
 
 
 def _leaf(x):
@@ -46,7 +48,9 @@ def _flatten(tree):
 
 
 def vjp(m, inputs, cotangents, **kwargs):
-    """Vector-Jacobian product of ``m(*inputs, **kwargs)``.
+    """Vector-Jacobian product of ``m(*inputs, **kwargs)``, where ``m`` is a module or
+    a bound method of one (``model.log_prob``, or a function bound to the module with
+    ``types.MethodType``): the parameters are its module's.
 
     ``cotangents`` mirrors the output: one array for a single output, a (nested)
     tuple for tuple outputs (None for outputs that get no cotangent).
@@ -55,15 +59,16 @@ def vjp(m, inputs, cotangents, **kwargs):
     """
     inputs = tuple(inputs)
     leaves = tuple(_leaf(x) for x in inputs)
-    params = list(m.named_parameters())
+    owner, fn = (m.__self__, m) if inspect.ismethod(m) else (m, m.forward)
+    params = list(owner.named_parameters())
     for _, p in params:
         p.grad = None
     with enable_grad():
-        out = m.forward(*leaves, **{k: wrap(v) for k, v in kwargs.items()})
+        out = fn(*leaves, **{k: wrap(v) for k, v in kwargs.items()})
     outs = [o for o in _flatten(out) if isinstance(o, Tensor)]
     cots = _flatten(cotangents)
     if len(cots) != len(outs):
-        raise ValueError(f"vjp: {type(m).__name__} produced {len(outs)} output array(s), got {len(cots)} cotangent(s)")
+        raise ValueError(f"vjp: {type(owner).__name__} produced {len(outs)} output array(s), got {len(cots)} cotangent(s)")
     backward(outs, cots)
     input_grads = tuple(_grads_of(x, leaf) for x, leaf in zip(inputs, leaves))
     param_grads = {name: (p.grad if p.grad is not None else np.zeros_like(p.data)) for name, p in params}

@@ -16,6 +16,12 @@ Rules a primitive follows (read :func:`op` first, then any primitive below):
 * A vjp never writes into the cotangent ``g`` it receives (the same array may be
   handed to several parents, and leaves keep it without a copy); it may write
   into arrays it allocated itself.
+* A vjp may return an :class:`Indexed` contribution, ``Indexed(index, g)``: "add g
+  at ``parent[index]``" (indexing, unstacking). :func:`backward` adds it into one
+  zero buffer per parent that the tape allocates and owns, and adds every later
+  contribution in place into buffers it owns: a T-step loop over ``x[t]`` costs
+  O(T) in backward, not O(T^2) (no full-size array per slice, no new array per
+  accumulation).
 * Fused primitives (softmax, log_softmax, losses, normalisation) live in
   ``impls.functional``; they use :func:`op` directly where a fused backward is
   more stable or faster than the composition.
@@ -41,6 +47,9 @@ __all__ = [
     "as_tensor",
     "unbroadcast",
     "sign",
+    "Indexed",
+    "unstack",
+    "stack",
 ]
 
 _GRAD_ENABLED = True
@@ -220,10 +229,61 @@ def _topological(outputs: Iterable[Tensor]) -> list[Tensor]:
     return order
 
 
+class Indexed:
+    """A sparse cotangent: ``g`` belongs at ``index`` of a parent, zeros elsewhere."""
+
+    __slots__ = ("index", "g", "basic")
+
+    def __init__(self, index, g: np.ndarray):
+        self.index, self.g = index, g
+        parts = index if isinstance(index, tuple) else (index,)
+        # basic indexing (ints, slices, Ellipsis, None) selects each element once: a
+        # strided += is exact; advanced indexes may repeat elements: np.add.at
+        self.basic = all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in parts)
+
+
+class _Accumulator:
+    """Cotangents per node, summed in buffers the tape owns once it has to sum."""
+
+    def __init__(self):
+        self.grads: dict[int, np.ndarray] = {}
+        self.owned: set[int] = set()
+
+    def _own(self, key: int, shape, dtype) -> np.ndarray:
+        buf = self.grads.get(key)
+        if buf is None:
+            buf = np.zeros(shape, dtype=dtype)
+        elif key not in self.owned:
+            buf = np.array(buf, dtype=dtype, copy=True)
+        self.grads[key] = buf
+        self.owned.add(key)
+        return buf
+
+    def add(self, node: "Tensor", gp) -> None:
+        key = id(node)
+        if isinstance(gp, Indexed):
+            buf = self._own(key, node.shape, node.dtype)
+            if gp.basic:
+                buf[gp.index] += gp.g
+            else:
+                np.add.at(buf, gp.index, gp.g)
+        elif key not in self.grads:
+            self.grads[key] = gp  # not owned: it may be another node's cotangent
+        elif key in self.owned:
+            self.grads[key] += gp
+        else:
+            self.grads[key] = self.grads[key] + gp
+            self.owned.add(key)
+
+    def pop(self, node: "Tensor"):
+        self.owned.discard(id(node))
+        return self.grads.pop(id(node), None)
+
+
 def backward(outputs: Sequence[Tensor], cotangents: Sequence[np.ndarray]) -> None:
     """Propagate ``cotangents`` (one per output) back through the tape and
     accumulate into ``.grad`` of every leaf that requires a gradient."""
-    grads: dict[int, np.ndarray] = {}
+    acc = _Accumulator()
     for out, cot in zip(outputs, cotangents):
         if cot is None or not out.requires_grad:
             continue
@@ -232,9 +292,9 @@ def backward(outputs: Sequence[Tensor], cotangents: Sequence[np.ndarray]) -> Non
             raise ValueError(
                 f"cotangent has shape {cot.shape}, but the output it belongs to has shape {out.shape}"
             )
-        grads[id(out)] = grads[id(out)] + cot if id(out) in grads else cot
+        acc.add(out, cot)
     for node in reversed(_topological(outputs)):
-        g = grads.pop(id(node), None)
+        g = acc.pop(node)
         if g is None:
             continue
         if node._vjp is None:  # a leaf
@@ -243,8 +303,7 @@ def backward(outputs: Sequence[Tensor], cotangents: Sequence[np.ndarray]) -> Non
         for parent, gp in zip(node._parents, node._vjp(g)):
             if gp is None or not parent.requires_grad:
                 continue
-            key = id(parent)
-            grads[key] = grads[key] + gp if key in grads else gp
+            acc.add(parent, gp)
 
 
 # ----------------------------------------------------------------------------------
@@ -386,15 +445,27 @@ def transpose(a: Tensor, axes=None) -> Tensor:
 
 
 def getitem(a: Tensor, index) -> Tensor:
-    """Basic or advanced indexing; the vjp scatters with ``np.add.at`` (repeats add)."""
+    """Basic or advanced indexing; the vjp is a sparse :class:`Indexed` cotangent,
+    added into the parent's buffer where it was taken (repeated indexes add)."""
     out = a.data[index]
+    return op(np.asarray(out), (a,), lambda g: (Indexed(index, g),))
 
-    def vjp(g):
-        full = np.zeros(a.shape, dtype=a.dtype)
-        np.add.at(full, index, g)
-        return (full,)
 
-    return op(np.asarray(out), (a,), vjp)
+def unstack(a: Tensor, axis: int = 0) -> list:
+    """``[a[i] for i along axis]``, as one view each; backward adds each slice's
+    cotangent in place into one buffer."""
+    axis = axis % a.ndim
+    lead = (slice(None),) * axis
+    return [getitem(a, lead + (i,)) for i in range(a.shape[axis])]
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """np.stack; the vjp hands each input its slice of the cotangent (a view)."""
+    tensors = [as_tensor(t) for t in tensors]
+    out = np.stack([t.data for t in tensors], axis=axis)
+    axis = axis % out.ndim
+    lead = (slice(None),) * axis
+    return op(out, tensors, lambda g: tuple(g[lead + (i,)] for i in range(len(tensors))))
 
 
 def where(condition, a, b) -> Tensor:

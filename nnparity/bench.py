@@ -55,7 +55,7 @@ def make_runner(entry, impl, side: str, pass_: str, dtype: str = "float32"):
     device = "cuda" if side == "torch-cuda" else "cpu"
     case = Case(entry.name, dict(kwargs), tuple(inputs.args), dict(inputs.kwargs), dtype, device, "train", seed=0)
     pair = Pair(entry, case, impl)
-    args, fkwargs = case.args, case.fkwargs
+    args, fkwargs = pair.call.args, pair.call.kwargs
     rng = np.random.default_rng(1)
 
     if side == "twin":
@@ -78,16 +78,17 @@ def make_runner(entry, impl, side: str, pass_: str, dtype: str = "float32"):
             sync()
 
         return forward
-    diff = [is_float_array(x) and i not in entry.nondiff_inputs for i, x in enumerate(args)]
-    leaves = [to_torch(x, device, requires_grad=d) for x, d in zip(args, diff)]
-    from reference.runner import flatten
+    from reference.runner import to_torch_marked, flatten
 
+    from .engine import differentiable_leaves, mark_leaves
+
+    leaves = to_torch_marked(args, mark_leaves(pair.call, differentiable_leaves(entry, pair.call)), device)
     outs = [o for o in flatten(module(*leaves, **tkw)) if isinstance(o, torch.Tensor) and o.requires_grad]
     cots = [torch.from_numpy(rng.standard_normal(tuple(o.shape)).astype(dtype)).to(device) for o in outs]
     params = list(module.parameters())
 
     def forward_backward():
-        for t in leaves + params:
+        for t in [x for x in flatten(leaves) if isinstance(x, torch.Tensor)] + params:
             t.grad = None
         outs = [o for o in flatten(module(*leaves, **tkw)) if isinstance(o, torch.Tensor) and o.requires_grad]
         torch.autograd.backward(outs, cots)

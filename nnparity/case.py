@@ -26,6 +26,8 @@ class Case:
     seed: int = 0
     label: str = ""  # a fixed example's id, or '' for a drawn case
     layout: str = "batched"
+    method: str = ""  # a module method called instead of the module itself ('' for forward)
+    state: str = "init"  # the parameter regime: 'init' (torch's own initialisation) or 'large' (N(0, 1))
 
     def to_json(self) -> str:
         return json.dumps(encode(asdict(self)), sort_keys=True)
@@ -44,10 +46,11 @@ class Case:
             if isinstance(x, (tuple, list)):
                 return "(" + ", ".join(desc(v) for v in x) + ")"
             return repr(x)
-        parts = [f"{self.entry}(**{self.kwargs!r})", "inputs " + ", ".join(desc(a) for a in self.args)]
+        call = f"{self.entry}(**{self.kwargs!r})" + (f".{self.method}" if self.method else "")
+        parts = [call, "inputs " + ", ".join(desc(a) for a in self.args)]
         if self.fkwargs:
             parts.append("forward kwargs " + ", ".join(f"{k}={desc(v)}" for k, v in self.fkwargs.items()))
-        parts.append(f"{self.dtype}, {self.device}, {self.mode} mode, seed {self.seed}")
+        parts.append(f"{self.dtype}, {self.device}, {self.mode} mode, {self.state} parameters, seed {self.seed}")
         if self.label:
             parts.insert(0, f"[{self.label}]")
         return "; ".join(parts)

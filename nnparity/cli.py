@@ -17,22 +17,25 @@ import argparse
 import difflib
 import json
 import os
-import random
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-__all__ = ["main", "resolve_classes", "run_suite", "UsageProblem", "PROJECT_ROOT"]
+from . import PROJECT_ROOT
+from .profiles import PROFILES
+from .runner import UsageProblem, device_filter, run_bench, run_suite, suite_problem
+from .vocab import CHECK_KINDS, DEVICES
 
-#: The checkout the suite runs from (holds conftest.py, properties/, bench/).
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-PROFILES = ("ci", "dev", "deep")
-DEVICES = ("all", "cpu", "cuda")
+__all__ = ["main", "resolve_classes", "UsageProblem"]
 
 
-class UsageProblem(Exception):
-    """Bad usage the user can fix (exit code 2)."""
+def _catalog():
+    from .catalog import load_catalog
+
+    try:
+        return load_catalog(root=PROJECT_ROOT)
+    except ValueError as e:
+        raise UsageProblem(str(e)) from None
 
 
 # -- class selection -----------------------------------------------------------------
@@ -45,8 +48,7 @@ def resolve_classes(specs) -> list[str] | None:
     """
     if not specs:
         return None
-    from properties.catalog import CATALOG
-
+    CATALOG = _catalog().entries
     tokens = [t.strip() for spec in specs for t in spec.split(",") if t.strip()]
     chosen: list[str] = []
     for token in tokens:
@@ -69,116 +71,11 @@ def resolve_classes(specs) -> list[str] | None:
     return chosen
 
 
-# -- running the suite ---------------------------------------------------------------
-def _pytest_env(profile: str, impl: str | None, threads: int | None = None) -> dict:
-    env = dict(os.environ)
-    env["NNPARITY_PROFILE"] = profile
-    if impl:
-        env["NNPARITY_IMPL"] = impl
-    env.pop("NNPARITY_RECORDS", None)  # the command line passes --records itself
-    for var in [v for v in env if v.startswith("PYTEST_XDIST_")]:  # launched from an xdist worker: the child
-        env.pop(var)  # is its own run (pytest-benchmark would otherwise switch itself off)
-    if threads:
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NNPARITY_THREADS"):
-            env[var] = str(threads)
-    return env
-
-
-def _device_filter(device: str) -> list[str]:
-    if device == "cpu":
-        return ["-k", "not cuda"]
-    if device == "cuda":
-        import torch
-
-        if not torch.cuda.is_available():
-            raise UsageProblem("--device cuda: CUDA is not available on this machine (torch.cuda.is_available() is False)")
-        return ["-k", "cuda"]
-    return []
-
-
-def _stream(cmd, env, log_path: Path, quiet: bool) -> int:
-    """Run ``cmd`` from the project root, echoing its output and keeping a log."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "w", encoding="utf-8") as log:
-        log.write("$ " + " ".join(cmd) + "\n")
-        proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, bufsize=1)
-        for line in proc.stdout:
-            log.write(line)
-            if not quiet:
-                sys.stdout.write(line)
-        return proc.wait()
-
-
-def run_suite(records: Path, *, classes, profile: str, device: str, jobs: int, impl: str | None, seed: int | None,
-              pytest_args=(), quiet: bool = False) -> dict:
-    """Run the conformance suite with records on; return the run's metadata (also
-    written to ``records/meta.json``). The records directory is emptied first."""
-    records = Path(records)
-    records.mkdir(parents=True, exist_ok=True)
-    for old in list(records.glob("records-*.jsonl")) + [records / "meta.json", records / "pytest-junit.xml"]:
-        old.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "pytest", "properties", "-p", "no:cacheprovider", "-q", "--no-header",
-           f"--records={records.resolve()}", f"--hypothesis-profile={profile}",
-           f"--junitxml={(records / 'pytest-junit.xml').resolve()}"]
-    cmd += ["-n", str(jobs)] if jobs > 1 else ["-p", "no:xdist"]
-    if classes:
-        cmd.append("--nn=" + ",".join(classes))
-    if impl:
-        cmd.append(f"--impl={impl}")
-    if profile != "ci":  # ci is derandomised per test (properties/driver.py); others get one recorded seed
-        seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
-        cmd.append(f"--hypothesis-seed={seed}")
-    cmd += _device_filter(device)
-    cmd += list(pytest_args)
-    started = time.time()
-    code = _stream(cmd, _pytest_env(profile, impl), records / "pytest.log", quiet)
-    finished = time.time()
-    meta = {
-        "command": cmd, "pytest_exit_code": code, "profile": profile, "device_selection": device, "jobs": jobs,
-        "classes": classes, "impl": impl or os.environ.get("NNPARITY_IMPL") or "impls",
-        "impl_path": _impl_parent(impl),
-        "seed": seed if profile != "ci" else "derandomised (per test: crc32 of class/check/dtype/device/mode)",
-        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(finished)),
-        "duration_s": round(finished - started, 2), "project_root": str(PROJECT_ROOT),
-    }
-    (records / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    return meta
-
-
-def _impl_parent(impl: str | None) -> str | None:
-    """The directory to put on sys.path for the package under test (for repro scripts)."""
-    import importlib.util
-
-    name = impl or os.environ.get("NNPARITY_IMPL") or "impls"
-    try:
-        spec = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.origin:
-        return None
-    return str(Path(spec.origin).resolve().parents[1])
-
-
-def suite_problem(meta: dict) -> str | None:
-    """pytest exit codes 0 (all passed) and 1 (some failed) mean the suite ran to the
-    end; 4 is bad usage (exit 2 here); anything else (interrupted, internal error, no
-    tests collected, a killed run) leaves partial records: say so."""
-    code = meta.get("pytest_exit_code", 0)
-    if code == 4:
-        raise UsageProblem("pytest rejected the arguments (exit 4); see records/pytest.log")
-    if code not in (0, 1):
-        return (f"the conformance suite did not complete (pytest exit code {code}; see records/pytest.log): "
-                "the results cover only the records written before it stopped")
-    return None
-
-
 # -- commands ------------------------------------------------------------------------
 def _common(p: argparse.ArgumentParser, out_default: str = "report") -> None:
-    p.add_argument("--profile", choices=PROFILES, default=os.environ.get("NNPARITY_PROFILE") or "dev",
+    p.add_argument("--profile", choices=list(PROFILES), default=os.environ.get("NNPARITY_PROFILE") or "dev",
                    help="Hypothesis profile: ci (bounded, derandomised), dev (default), deep (long fuzzing)")
-    p.add_argument("--device", choices=DEVICES, default="all",
+    p.add_argument("--device", choices=("all",) + DEVICES, default="all",
                    help="torch devices to check (default all: CUDA checks are skipped with a reason where absent)")
     p.add_argument("-k", "--classes", action="append", metavar="NAMES",
                    help="classes to run: comma-separated exact torch.nn names or substrings (repeatable)")
@@ -233,106 +130,91 @@ def _records_dir(args) -> tuple[Path, dict]:
         records = Path(args.records)
         if not records.is_dir():
             raise UsageProblem(f"--records {records}: no such directory")
-        meta_path = records / "meta.json"
-        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-        code = meta.get("pytest_exit_code", 0)
-        if code not in (0, 1) and not meta.get("incomplete"):
-            meta["incomplete"] = (f"the recorded suite run did not complete (pytest exit code {code}): the results "
-                                  "cover only the records written before it stopped")
-        return records, meta
+        return records, {}
     classes = resolve_classes(args.classes)
     records = Path(args.out) / "records"
     meta = run_suite(records, classes=classes, profile=args.profile, device=args.device, jobs=args.jobs, impl=args.impl,
                      seed=args.seed, quiet=args.quiet)
     problem = suite_problem(meta)
     if problem:
-        meta["incomplete"] = problem
         print(f"nnparity: {problem}", file=sys.stderr)
     return records, meta
+
+
+def _allowlist(path_arg) -> tuple[Path, list]:
+    """The allowlist (checked before any work: a malformed one is a usage error naming its line)."""
+    from .allowlist import AllowlistError, load_allowlist
+
+    path = Path(path_arg) if path_arg else PROJECT_ROOT / "allowlist.toml"
+    try:
+        return path, (load_allowlist(path) if (path_arg or path.exists()) else [])
+    except AllowlistError as e:
+        raise UsageProblem(str(e)) from None
+
+
+def _check_selection(args) -> None:
+    """Fail fast on unknown class names and CUDA requested but absent, before any work."""
+    if not args.records:
+        resolve_classes(args.classes)
+        device_filter(args.device)
 
 
 def cmd_report(args) -> int:
     from .report import build_report
 
-    resolve_classes(args.classes)  # fail fast on unknown names (and CUDA requested but absent), before any work
-    _device_filter(args.device)
-    allowlist = Path(args.allowlist) if args.allowlist else PROJECT_ROOT / "allowlist.toml"
-    if args.allowlist or allowlist.exists():  # only to mark allowlisted discrepancies; check it before the run
-        from .gate import AllowlistError, load_allowlist
-
-        try:
-            load_allowlist(allowlist)
-        except AllowlistError as e:
-            raise UsageProblem(str(e)) from None
+    _check_selection(args)
+    allowlist, _ = _allowlist(args.allowlist)
     records, meta = _records_dir(args)
     out = Path(args.out)
     bench_json = Path(args.bench_json) if args.bench_json else out / "bench.json"
     if args.bench:
-        code = _run_bench(out, args.classes, threads=1, impl=args.impl, max_time=0.5, quiet=args.quiet)
+        code = run_bench(out, resolve_classes(args.classes), threads=1, impl=args.impl, max_time=0.5, quiet=args.quiet)
         if code not in (0, 1):
             print(f"nnparity: the benchmarks did not complete (pytest exit {code}); the report shows no timing",
                   file=sys.stderr)
     started = time.perf_counter()
-    data = build_report(records, out, meta=meta, bench_json=bench_json if bench_json.exists() else None,
-                        allowlist=allowlist if allowlist.exists() else None)
+    try:
+        data = build_report(records, out, meta=meta, bench_json=bench_json if bench_json.exists() else None,
+                            allowlist=allowlist if allowlist.exists() else None)
+    except FileNotFoundError as e:
+        raise UsageProblem(str(e)) from None
     elapsed = time.perf_counter() - started
     s = data["summary"]
     print(f"nnparity report: {s['discrepancies']} discrepancies, {s['records']} records "
           f"({', '.join(f'{k} {v}' for k, v in s['verdicts'].items())}); rendered in {elapsed:.1f}s -> {out}/REPORT.md, "
           f"{out}/index.html, {out}/results.json")
-    return 1 if meta.get("incomplete") else 0
+    if data["meta"].get("incomplete"):
+        print(f"nnparity report: INCOMPLETE RUN: {data['meta']['incomplete']}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_gate(args) -> int:
-    from .gate import AllowlistError, load_allowlist, run_gate
+    from .gate import run_gate
 
-    resolve_classes(args.classes)
-    _device_filter(args.device)
-    allowlist_path = Path(args.allowlist) if args.allowlist else PROJECT_ROOT / "allowlist.toml"
-    try:
-        allowlist = load_allowlist(allowlist_path) if (args.allowlist or allowlist_path.exists()) else []
-    except AllowlistError as e:
-        print(f"nnparity gate: {e}", file=sys.stderr)
-        return 2
-    records, meta = _records_dir(args)
+    _check_selection(args)
+    allowlist_path, allowlist = _allowlist(args.allowlist)
+    records, _ = _records_dir(args)
     junit = Path(args.junit) if args.junit else Path(args.out) / "gate-junit.xml"
-    result = run_gate(records, allowlist, junit, str(allowlist_path),
-                      problems=[meta["incomplete"]] if meta.get("incomplete") else [])
+    result = run_gate(records, allowlist, junit, str(allowlist_path))
     print(result.summary(allowlist_path))
     print(f"JUnit XML: {junit}")
     return 0 if result.ok else 1
 
 
-def _run_bench(out: Path, class_specs, *, threads: int, impl: str | None, max_time: float, quiet: bool) -> int:
-    classes = resolve_classes(class_specs)
-    out.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pytest", "bench", "-p", "no:cacheprovider", "-p", "no:xdist", "-q",
-           "--benchmark-only", f"--benchmark-json={(out / 'bench.json').resolve()}", "--benchmark-group-by=group",
-           f"--benchmark-max-time={max_time}", "--benchmark-min-rounds=5",
-           "--benchmark-warmup=on", "--benchmark-warmup-iterations=2", "--benchmark-columns=min,median,mean,rounds",
-           "--benchmark-sort=name"]
-    if classes:
-        cmd.append("--nn=" + ",".join(classes))
-    if impl:
-        cmd.append(f"--impl={impl}")
-    return _stream(cmd, _pytest_env("ci", impl, threads=threads), out / "bench.log", quiet)
-
-
 def cmd_bench(args) -> int:
     if args.threads < 1:
         raise UsageProblem("--threads must be at least 1")
-    code = _run_bench(Path(args.out), args.classes, threads=args.threads, impl=args.impl, max_time=args.max_time,
-                      quiet=args.quiet)
+    code = run_bench(Path(args.out), resolve_classes(args.classes), threads=args.threads, impl=args.impl,
+                     max_time=args.max_time, quiet=args.quiet)
     if code == 4:
         raise UsageProblem("pytest rejected the benchmark arguments (exit 4); see bench.log")
     if code in (0, 1) and (Path(args.out) / "bench.json").exists():
         from .bench import load_bench
 
-        from properties.catalog import CATALOG
-
         timing = load_bench(Path(args.out) / "bench.json")
         print(timing.summary())
-        missing = sorted(n for n, e in CATALOG.items() if e.bench is None)
+        missing = sorted(n for n, e in _catalog().entries.items() if e.bench is None)
         if missing:
             print(f"no benchmark shape: {', '.join(missing)}")
         print(f"pytest-benchmark JSON: {Path(args.out) / 'bench.json'}")
@@ -340,11 +222,10 @@ def cmd_bench(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from properties.catalog import CATALOG, CHECK_KINDS
-
-    names = resolve_classes(args.classes) or list(CATALOG)
-    rows = [{"class": n, "checks": [c for c in CHECK_KINDS if CATALOG[n].applies(c)],
-             "bench": CATALOG[n].bench is not None} for n in names]
+    catalog = _catalog().entries
+    names = resolve_classes(args.classes) or list(catalog)
+    rows = [{"class": n, "checks": [c for c in CHECK_KINDS if catalog[n].applies(c)],
+             "bench": catalog[n].bench is not None} for n in names]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -356,7 +237,7 @@ def cmd_list(args) -> int:
 
 
 def main(argv=None) -> int:
-    if str(PROJECT_ROOT) not in sys.path:  # properties/ lives beside the package in the checkout
+    if str(PROJECT_ROOT) not in sys.path:  # the catalog lives beside the package in the checkout
         sys.path.insert(0, str(PROJECT_ROOT))
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -12,12 +12,9 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["Record", "RecordWriter", "load_records", "VERDICTS"]
+from .vocab import DISCREPANT, VERDICTS
 
-#: pass: judged and within tolerance; fail: a discrepancy; error: the harness or
-#: catalog failed (e.g. torch rejected a drawn case); skip: skipped with a reason
-#: (e.g. no CUDA); not-implemented: the package under test lacks the class.
-VERDICTS = ("pass", "fail", "error", "skip", "not-implemented")
+__all__ = ["Record", "RecordWriter", "load_records"]
 
 
 @dataclass
@@ -30,6 +27,8 @@ class Record:
     example: str = ""  # a fixed example's id ('' for fuzzed runs)
     verdict: str = "pass"
     what: str = ""  # the array judged worst: 'output', 'grad weight', ...
+    subject: str = "twin"  # what was judged ('twin', 'torch CUDA') ...
+    reference: str = "torch"  # ... against what ('torch', 'finite differences', 'torch CPU')
     max_abs: float | None = None
     max_rel: float | None = None
     rtol: float | None = None
@@ -37,12 +36,13 @@ class Record:
     tol_reason: str = ""
     headroom: float | None = None  # observed / allowed at the worst element; <= 1 passes
     worst_index: list | None = None
-    twin_value: float | None = None
-    torch_value: float | None = None
+    subject_value: float | None = None
+    reference_value: float | None = None
     oracle_value: float | None = None
     blame: str | None = None
     problem: str | None = None
-    examples_run: int = 0
+    examples_run: int = 0  # examples that were judged
+    examples_planned: int = 0  # what the profile asked for (the floor is half of it)
     minimal_example: str | None = None  # Case JSON of the shrunk failing (or worst passing) case
     seed: int | None = None
     reproduce_blob: str | None = None  # Hypothesis' @reproduce_failure(...) line, where given
@@ -74,6 +74,7 @@ class RecordWriter:
         #: pytest node ids this writer has written a record for (so the skip hook in
         #: conftest.py records only skips the harness did not record itself).
         self.test_ids: set[str] = set()
+        self.discrepant_ids: set[str] = set()  # ... and those with a discrepant verdict
 
     def write(self, record: Record) -> None:
         line = json.dumps(_json_safe(asdict(record)), sort_keys=True)
@@ -83,6 +84,8 @@ class RecordWriter:
             os.fsync(f.fileno())
         if record.test_id:
             self.test_ids.add(record.test_id)
+            if record.verdict in DISCREPANT:
+                self.discrepant_ids.add(record.test_id)
 
 
 def load_records(directory: str | os.PathLike) -> list[Record]:
@@ -94,7 +97,7 @@ def load_records(directory: str | os.PathLike) -> list[Record]:
                 data = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            for key in ("max_abs", "max_rel", "headroom", "twin_value", "torch_value", "oracle_value"):
+            for key in ("max_abs", "max_rel", "headroom", "subject_value", "reference_value", "oracle_value", "atol", "rtol"):
                 if isinstance(data.get(key), str):
                     data[key] = float(data[key])
             out.append(Record(**data))

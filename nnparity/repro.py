@@ -2,11 +2,11 @@
 
 The report writes ``repro/<id>.py`` per discrepancy: a few lines that embed the
 shrunk Case as JSON and call :func:`rerun`. The verdict comes from the same check
-bodies the suite runs (``properties/checks.py``); the arrays printed beside it come
-from the engine (``forward_arrays`` / ``gradient_arrays``) on the same case.
-gradcheck and devices use their bodies from their test modules. Other checks
-(train_eval, randomness, errors) and records without a minimal example fall back to
-rerunning the one pytest test by its node id.
+body the suite runs (``nnparity.checks.<kind>.body``, found through the registry);
+the arrays printed beside it come from the engine (``forward_arrays`` /
+``gradient_arrays``) on the same case. Checks without a per-case body
+(randomness, errors) and records without a minimal example fall back to rerunning
+the one pytest test by its node id.
 
 Exit status of a repro script: 1 while the discrepancy exists, 0 once the twin
 agrees with torch on the case, 2 when it cannot run here (e.g. CUDA absent).
@@ -23,52 +23,13 @@ import numpy as np
 
 __all__ = ["rerun", "script_text"]
 
-#: check kind -> (parts to print, zero_sign)
-ARRAY_CHECKS = {
-    "forward": (("forward",), False),
-    "gradients": (("gradients",), False),
-    "special_values": (("forward", "gradients"), True),
-    "layouts": (("forward", "gradients"), False),
+#: check kind -> the parts whose arrays are printed beside the verdict
+ARRAY_PARTS = {
+    "forward": ("forward",),
+    "gradients": ("gradients",),
+    "special_values": ("forward", "gradients"),
+    "layouts": ("forward", "gradients"),
 }
-
-
-#: check kind -> (module, function) of a ``(entry, impl) -> (Case -> comparisons)`` body outside checks.py
-OTHER_BODIES = {
-    "gradcheck": ("properties.test_gradcheck", "gradcheck_body"),
-    "devices": ("properties.test_devices", "cpu_vs_cuda_body"),
-}
-
-
-def _other_body(check):
-    """The body function for a check kind whose body lives in its test module, or None."""
-    import importlib
-
-    from properties import checks
-
-    if hasattr(checks, f"{check}_body"):
-        return getattr(checks, f"{check}_body")
-    if check in OTHER_BODIES:
-        module, name = OTHER_BODIES[check]
-        try:
-            return getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            return None
-    return None
-
-
-def _body(check, entry, impl):
-    from properties import checks
-
-    if check == "forward":
-        return checks.forward_body(entry, impl)
-    if check == "gradients":
-        return checks.gradients_body(entry, impl)
-    if check == "special_values":
-        return checks.both_body(entry, impl, check, zero_sign=True)
-    if check == "layouts":
-        return checks.both_body(entry, impl, check)
-    fn = _other_body(check)
-    return fn(entry, impl) if fn else None
 
 
 def _show(label, twin, ref):
@@ -108,14 +69,17 @@ def _pytest_fallback(test_id: str, impl_name: str, root: str) -> int:
 
 def rerun(check: str, case_json: str | None, impl_name: str, test_id: str = "", root: str | None = None) -> int:
     """Rerun one case; print both sides and the verdict; return the exit status."""
-    from properties.catalog import CATALOG
-    from properties.driver import format_failure
+    from pathlib import Path
 
     from .case import Case
+    from .catalog import load_catalog
+    from .checks import MODULES, body_for
     from .impl import load_impl
+    from .messages import format_failure
 
     root = root or os.getcwd()
-    if not case_json or not (check in ARRAY_CHECKS or _other_body(check) is not None):
+    module = MODULES.get(check)
+    if not case_json or module is None or not hasattr(module, "body"):
         return _pytest_fallback(test_id, impl_name, root)
     case = Case.from_json(case_json)
     if case.device == "cuda":
@@ -124,33 +88,30 @@ def rerun(check: str, case_json: str | None, impl_name: str, test_id: str = "", 
         if not torch.cuda.is_available():
             print("nnparity repro: this case runs on CUDA, which is not available here")
             return 2
-    entry, impl = CATALOG[case.entry], load_impl(impl_name)
+    catalog = load_catalog(root=Path(root))
+    if case.entry not in catalog.entries:
+        print(f"nnparity repro: {case.entry} is not in this checkout's catalog ({catalog.source})")
+        return 2
+    entry, impl = catalog.entries[case.entry], load_impl(impl_name)
     print(f"nnparity repro: {check} check of {case.entry}")
     print(f"  case: {case.summary()}")
     print(f"  package under test: {impl.name} ({impl.root})")
-    parts, _ = ARRAY_CHECKS.get(check, ((), False))
-    _print_arrays(entry, case, impl, parts)
-    import warnings
-
-    from hypothesis.errors import HypothesisDeprecationWarning, UnsatisfiedAssumption
-
-    warnings.filterwarnings("ignore", category=HypothesisDeprecationWarning)  # assume() outside a test
+    _print_arrays(entry, case, impl, ARRAY_PARTS.get(check, ()))
     try:
-        comparisons = _body(check, entry, impl)(case)
-    except UnsatisfiedAssumption:
-        print("\nnot judged: the check's assumptions reject this case (e.g. a kink near an input); "
-              f"rerun the test instead: python -m pytest '{test_id}'")
-        return 2
+        comparisons = body_for(check, entry, impl)(case)
     except Exception:
         traceback.print_exc()
         print(f"\nREPRODUCED: the {check} check raised on this case (see the traceback above)")
         return 1
     bad = [c for c in comparisons if not c.ok]
     if bad:
-        print("\n" + format_failure(entry, check, case, bad, test_id))
-        print("\nREPRODUCED: the twin disagrees with torch on this case")
+        print("\n" + format_failure(entry.name, check, case, bad, test_id))
+        print("\nREPRODUCED: the discrepancy is still there on this case")
         return 1
-    print(f"\nnot reproduced: the twin agrees with torch on this case ({len(comparisons)} arrays compared)")
+    if not any(c.extra.get("judged", True) for c in comparisons):
+        print("\nnot judged: nothing on this case could be compared (e.g. every coordinate on a kink)")
+        return 2
+    print(f"\nnot reproduced: the two sides agree on this case ({len(comparisons)} arrays compared)")
     return 0
 
 

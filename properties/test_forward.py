@@ -1,12 +1,9 @@
-"""forward: values, shape and dtype against torch, float32 and float64, every device and mode.
-Also the twin's state_dict layout, in-place effects on inputs, and buffers after the call."""
+"""forward: values, shape and dtype against torch (see nnparity/checks/forward.py)."""
 
-from .checks import forward_body, run_value_check, value_params
+from nnparity.checks import forward as check
 
-CHECK = "forward"
-PARAM_NAMES = ("dtype", "device", "mode", "example")
-params = value_params
+CHECK, PARAM_NAMES, params = check.KIND, check.PARAM_NAMES, check.params
 
 
-def test_forward(nnp, entry, dtype, device, mode, example):
-    run_value_check(nnp, CHECK, forward_body(entry, nnp.impl), entry, dtype, device, mode, example)
+def test_forward(nnp, entry, dtype, device, mode, method, example):
+    check.run(nnp, entry, dtype=dtype, device=device, mode=mode, method=method, example=example)

@@ -1,12 +1,9 @@
-"""gradients: every differentiable input's and every parameter's gradient against
-torch autograd, with the same random (standard normal) cotangent on both sides."""
+"""gradients: every input's and parameter's gradient against torch autograd (nnparity/checks/gradients.py)."""
 
-from .checks import gradients_body, run_value_check, value_params
+from nnparity.checks import gradients as check
 
-CHECK = "gradients"
-PARAM_NAMES = ("dtype", "device", "mode", "example")
-params = value_params
+CHECK, PARAM_NAMES, params = check.KIND, check.PARAM_NAMES, check.params
 
 
-def test_gradients(nnp, entry, dtype, device, mode, example):
-    run_value_check(nnp, CHECK, gradients_body(entry, nnp.impl), entry, dtype, device, mode, example)
+def test_gradients(nnp, entry, dtype, device, mode, method, example):
+    check.run(nnp, entry, dtype=dtype, device=device, mode=mode, method=method, example=example)

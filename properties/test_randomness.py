@@ -1,45 +1,9 @@
-"""randomness: statistical tests of a random twin's own draws (keep rate, scaling,
-distributions), each stating its false-alarm rate (at most 1e-6 per test).
+"""randomness: statistical tests of a random twin's own draws (nnparity/checks/randomness.py)."""
 
-Exact parity with torch's randomness is judged by the forward and gradients checks
-in train mode, where torch's noise (mask, slopes) is injected into the twin.
+from nnparity.checks import randomness as check
 
-Seeds: fixed under the ci profile (derandomised); otherwise taken from
---hypothesis-seed when given, else fresh each run. The seed is in the message and
-the record, so any failure can be replayed.
-"""
-
-from __future__ import annotations
-
-import secrets
-import time
-
-import numpy as np
-
-CHECK = "randomness"
-PARAM_NAMES = ()
+CHECK, PARAM_NAMES, params = check.KIND, check.PARAM_NAMES, check.params
 
 
-def params(entry):
-    return [dict()]
-
-
-def _seed(config) -> int:
-    if config.nnparity_profile == "ci":
-        return 0
-    given = config.getoption("hypothesis_seed", None)
-    return int(given) if given is not None else secrets.randbits(32)
-
-
-def test_randomness(nnp, entry, request):
-    case_like = {"dtype": "float64", "device": "cpu", "mode": "train"}
-    if not nnp.impl.has(entry.name):
-        nnp.not_implemented(entry, CHECK, case_like)
-    seed = _seed(request.config)
-    started = time.perf_counter()
-    results = entry.statistical(nnp.impl, np.random.default_rng(seed))
-    failed = [f"  {name}: {msg}" for name, ok, msg in results if not ok]
-    summary = "; ".join(f"{name}: {msg}" for name, ok, msg in results)
-    message = (f"{entry.name} randomness (seed {seed}): " +
-               (f"{len(failed)} statistical test(s) failed\n" + "\n".join(failed) if failed else summary))
-    nnp.verdict(entry, CHECK, case_like, not failed, message, started, examples=len(results))
+def test_randomness(nnp, entry, nnparity_seed):
+    check.run(nnp, entry, seed=nnparity_seed)

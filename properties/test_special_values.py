@@ -1,19 +1,9 @@
-"""special values: NaN, +-inf, -0.0, huge and tiny magnitudes and branch points, as
-fixed examples. NaN and inf positions and the sign of zeros must match torch's
-exactly; finite values within tolerance. Forward and gradients."""
+"""special values: NaN/inf positions and zero signs exact (nnparity/checks/special_values.py)."""
 
-from reference import DEVICES
+from nnparity.checks import special_values as check
 
-from .checks import DTYPES, both_body
-from .driver import example_case
-
-CHECK = "special_values"
-PARAM_NAMES = ("dtype", "device", "example")
-
-
-def params(entry):
-    return [dict(dtype=d, device=v, example=e) for e in entry.examples_of("special") for d in DTYPES for v in DEVICES]
+CHECK, PARAM_NAMES, params = check.KIND, check.PARAM_NAMES, check.params
 
 
 def test_special_values(nnp, entry, dtype, device, example):
-    nnp.run_case(entry, CHECK, example_case(entry, example, dtype, device), both_body(entry, nnp.impl, CHECK, zero_sign=True))
+    check.run(nnp, entry, dtype=dtype, device=device, example=example)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["DEVICES", "TORCH_DTYPES", "TorchModule", "cuda_skip_reason", "to_torch", "to_numpy", "flatten"]
+__all__ = ["TORCH_DTYPES", "TorchModule", "cuda_skip_reason", "to_torch", "to_torch_marked", "to_numpy", "flatten"]
 
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
-#: Every device the checks run on. 'cuda' is always listed, so its checks show as
-#: skipped (with :func:`cuda_skip_reason`) on a machine without a GPU.
-DEVICES = ("cpu", "cuda")
+# The CUDA tolerance policy (nnparity.compare.CUDA_TOLERANCES) assumes full float32
+# matmuls and convolutions: TF32 would round inputs to 10 mantissa bits.
+torch.backends.cuda.matmul.allow_tf32 = False
+torch.backends.cudnn.allow_tf32 = False
 
 
 def cuda_skip_reason(device: str) -> str | None:
@@ -74,27 +75,30 @@ class TorchModule:
     def set_mode(self, mode: str) -> None:
         self.module.train(mode == "train")
 
-    def forward(self, args, kwargs, seed: int | None = None):
-        """Outputs (as NumPy, structure kept) of one forward without grad."""
+    def call(self, method: str = ""):
+        return getattr(self.module, method) if method else self.module
+
+    def forward(self, args, kwargs, seed: int | None = None, method: str = "", fn=None):
+        """Outputs (as NumPy, structure kept) of one forward (or ``method``, or ``fn``) without grad."""
         if seed is not None:
             torch.manual_seed(seed)
         with torch.no_grad():
-            out = self.module(*to_torch(args, self.device), **to_torch(kwargs, self.device))
+            out = (fn or self.call(method))(*to_torch(args, self.device), **to_torch(kwargs, self.device))
         return to_numpy(out)
 
-    def vjp(self, args, kwargs, cotangent_fn, differentiable, seed: int | None = None, inplace: bool = False):
+    def vjp(self, args, kwargs, cotangent_fn, differentiable, seed: int | None = None, inplace: bool = False,
+            method: str = "", fn=None):
         """Forward with grad, then backward with the cotangents that ``cotangent_fn``
         draws for the (flattened) outputs. Returns (outputs, cotangents, input grads,
-        param grads). ``differentiable[i]`` says whether input i gets a gradient.
+        param grads). ``differentiable`` mirrors ``args`` (nested): True at each array
+        that gets a gradient; the input grads mirror ``args`` too (None elsewhere).
         An in-place module gets clones of the leaves (autograd forbids in-place
         writes to a leaf that requires grad); gradients still land on the leaves."""
         if seed is not None:
             torch.manual_seed(seed)
-        targs = []
-        for x, diff in zip(args, differentiable):
-            targs.append(to_torch(x, self.device, requires_grad=diff))
-        fed = [t.clone() if inplace and isinstance(t, torch.Tensor) and t.requires_grad else t for t in targs]
-        out = self.module(*fed, **to_torch(kwargs, self.device))
+        targs = to_torch_marked(args, differentiable, self.device)
+        fed = _map_tensors(lambda t: t.clone() if inplace and t.requires_grad else t, targs)
+        out = (fn or self.call(method))(*fed, **to_torch(kwargs, self.device))
         leaves = [o for o in flatten(out) if isinstance(o, torch.Tensor)]
         cots = cotangent_fn([to_numpy(o) for o in leaves])
         pairs = [(o, torch.from_numpy(c).to(self.device)) for o, c in zip(leaves, cots) if c is not None and o.requires_grad]
@@ -103,11 +107,39 @@ class TorchModule:
             p.grad = None
         if pairs:
             torch.autograd.backward([o for o, _ in pairs], [c for _, c in pairs])
-        input_grads = []
-        for t, diff in zip(targs, differentiable):
-            if diff and isinstance(t, torch.Tensor):
-                input_grads.append(to_numpy(t.grad) if t.grad is not None else np.zeros(tuple(t.shape), dtype=to_numpy(t).dtype))
-            else:
-                input_grads.append(None)
+        input_grads = _grads(targs, differentiable)
         param_grads = {n: (to_numpy(p.grad) if p.grad is not None else np.zeros(tuple(p.shape), dtype=to_numpy(p).dtype)) for n, p in params}
         return [to_numpy(o) for o in leaves], cots, input_grads, param_grads
+
+
+def to_torch_marked(x, mark, device):
+    """``to_torch``, with requires_grad on the arrays ``mark`` (a mirror of ``x``) marks True."""
+    if isinstance(x, np.ndarray):
+        return to_torch(x, device, requires_grad=bool(mark))
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return type(x)(*(to_torch_marked(v, m, device) for v, m in zip(x, mark)))
+    if isinstance(x, (tuple, list)):
+        return type(x)(to_torch_marked(v, m, device) for v, m in zip(x, mark))
+    return to_torch(x, device)
+
+
+def _map_tensors(fn, x):
+    if isinstance(x, torch.Tensor):
+        return fn(x)
+    if isinstance(x, tuple) and hasattr(x, "_fields"):
+        return type(x)(*(_map_tensors(fn, v) for v in x))
+    if isinstance(x, (tuple, list)):
+        return type(x)(_map_tensors(fn, v) for v in x)
+    return x
+
+
+def _grads(t, mark):
+    """The gradients of the marked leaves, mirroring the structure (zeros where
+    autograd gave none: the leaf did not influence the outputs)."""
+    if isinstance(t, torch.Tensor):
+        if not mark:
+            return None
+        return to_numpy(t.grad) if t.grad is not None else np.zeros(tuple(t.shape), dtype=to_numpy(t).dtype)
+    if isinstance(t, (tuple, list)):
+        return tuple(_grads(v, m) for v, m in zip(t, mark))
+    return None

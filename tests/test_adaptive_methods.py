@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from properties.catalog.adaptive import asm_kwargs
-from properties.catalog.entry import default_state
+from nnparity.catalog import default_state
 from properties.strategies import float_arrays
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}

@@ -6,8 +6,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from nnparity.allowlist import AllowlistError, parse_allowlist
 from nnparity.cli import main
-from nnparity.gate import AllowlistError, judge, parse_allowlist, run_gate
+from nnparity.gate import judge, run_gate
 
 from . import _synthetic
 
@@ -126,3 +127,22 @@ def test_run_gate_without_allowlist(tmp_path):
     assert not result.ok and len(result.unallowed) == 3
     suite = ET.parse(tmp_path / "j.xml").getroot()
     assert int(suite.get("failures")) + int(suite.get("errors")) == 3
+
+
+def test_harness_errors_and_unjudged_checks_cannot_be_allowlisted():
+    recs = [_synthetic.rec("ReLU", "forward", "error", message="torch rejected a drawn case"),
+            _synthetic.rec("Tanh", "gradcheck", "not-judged", message="nothing judged")]
+    allow = parse_allowlist(entry("ReLU", "*") + "\n" + entry("Tanh", "*"))
+    result = judge(recs, allow)
+    assert not result.ok and [r.verdict for r in result.unallowed] == ["error", "not-judged"]
+
+
+@pytest.mark.parametrize("meta, words", [
+    ({"state": "running"}, "did not finish"),
+    ({"pytest_exit_code": 5}, "collected no tests"),
+    ({"pytest_exit_code": 2}, "did not complete"),
+])
+def test_an_incomplete_run_fails_the_gate_even_when_everything_is_allowlisted(tmp_path, meta, words):
+    records = _synthetic.write(tmp_path / "records", meta=meta)
+    result = run_gate(records, parse_allowlist(ALL), tmp_path / "j.xml")
+    assert not result.ok and any(words in p for p in result.problems), result.problems

@@ -16,8 +16,8 @@ def test_a_foreign_package_with_a_wrong_twin_is_flagged():
                        "--nn", "ReLU,Sigmoid", pythonpath=[FIXTURES])
     out = result.stdout + result.stderr
     assert result.returncode == 1, out
-    assert "ReLU forward disagrees with torch.nn.ReLU" in out, out
-    assert "ReLU gradients disagrees with torch.nn.ReLU" in out, out
+    assert "ReLU forward: the twin disagrees with torch.nn.ReLU" in out, out
+    assert "ReLU gradients: the twin disagrees with torch.nn.ReLU" in out, out
     # Sigmoid is missing from the foreign package: skipped as not implemented, not failed.
     assert "not implemented by leaky_relu_nn: Sigmoid" in out, out
     assert "FAILED properties/test_forward.py::test_forward[Sigmoid" not in out, out

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from nnparity.records import load_records
-from nnparity.report import build_report, discrepancies, load_run, torch_nn_classes
+from nnparity.report import build_report
+from nnparity.results import discrepancies
+from nnparity.vocab import torch_nn_classes
 
 from . import _synthetic
 
@@ -67,9 +69,9 @@ def test_results_json_and_matrix(built):
         raise ValueError(f"results.json must be strict JSON, found {token}")
 
     on_disk = json.loads((out / "results.json").read_text(), parse_constant=reject)
-    assert on_disk["schema"] == "nnparity-results/1"
+    assert on_disk["schema"] == "nnparity-results/2"
     for key in ("meta", "environment", "summary", "discrepancies", "arbitrated", "matrix", "coverage", "headroom",
-                "timing", "records"):
+                "timing", "records", "catalog"):
         assert key in on_disk
     rows = {r["class"]: r["cells"] for r in on_disk["matrix"]["rows"]}
     assert set(torch_nn_classes()) <= set(rows)
@@ -92,16 +94,6 @@ def test_repro_scripts_written(built):
         compile(text, item["repro"], "exec")
         if item["minimal_example"]:
             assert repr(item["minimal_example"]) in text
-
-
-def test_pytest_failure_without_record_becomes_a_discrepancy(tmp_path):
-    _synthetic.write(tmp_path, torn=False)
-    (tmp_path / "pytest-junit.xml").write_text(
-        '<testsuites><testsuite><testcase classname="properties.test_forward" name="test_forward[Identity-float32-cpu-train]">'
-        '<failure message="worker gw0 crashed">node down</failure></testcase></testsuite></testsuites>')
-    records, _ = load_run(tmp_path)
-    crash = [r for r in records if r.extra.get("unrecorded")]
-    assert [(r.entry, r.check, r.verdict) for r in crash] == [("Identity", "forward", "error")]
 
 
 # -- one real run against a broken twin --------------------------------------------------

@@ -21,23 +21,31 @@ SoftMaxKernel.cpp) and backward formulas (tools/autograd/derivatives.yaml):
   use, as torch converts them to ``scalar_t``; arithmetic stays in that dtype.
 * Stable formulations (log1p, expm1, the two-sided sigmoid, log-sum-exp) are used
   where torch's naive one overflows; there the twin is closer to the float64 oracle.
+* Speed (issue 15: within 4x of torch's fused kernels, which make one pass each way):
+  every NumPy call is a pass over the array, so a primitive makes as few as it can.
+  Clamps are ``np.clip``; selections and masked zeros work on the integer view
+  (``_pick``, ``_keep``: exact to the bit, branch-free, unlike ``np.where``); and a
+  recorded forward prepares the backward's mask or derivative factor while its
+  intermediates are at hand, so that most backwards are one multiplication.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
 
-from .._special import erfc
-from .._validate import check, normalize_dim
-from ..autograd import Tensor, op, reshape
+from .._special import erfc, erfc32_scaled
+from .._validate import check, check_float_input, normalize_dim
+from ..autograd import Tensor, is_grad_enabled, op, reshape
 
 __all__ = [
-    "relu", "relu6", "leaky_relu", "threshold", "hardtanh", "hardshrink", "softshrink",
+    "relu", "leaky_relu", "threshold", "hardtanh", "hardshrink", "softshrink",
     "hardsigmoid", "hardswish", "elu", "celu", "selu", "gelu", "sigmoid", "tanh", "silu",
     "mish", "softplus", "softsign", "tanhshrink", "log_sigmoid", "prelu", "rrelu",
     "glu", "softmax", "softmin", "log_softmax", "softmax_dim",
+    "stable_sigmoid", "stable_log_sigmoid", "stable_log_softmax",
 ]
 
 
@@ -53,37 +61,70 @@ def _elementwise(f):
     wrapper.__name__, wrapper.__qualname__, wrapper.__doc__ = f.__name__, f.__qualname__, f.__doc__
     return wrapper
 
-_BITS = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
+
+_INT = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
 
 
-def _where(mask, a, b):
-    """``np.where(mask, a, b)``, exact to the bit (NaN payloads, signed zeros), for a
-    float ``a``/``b`` of one dtype, done as a bitwise select on the integer view:
-    ``(a & m) | (b & ~m)`` with m all ones where ``mask``. NumPy's ``where`` on an
-    unpredictable mask is branchy and ~6x slower; the activations are dominated by it."""
-    a, b = np.asarray(a), np.asarray(b)
-    it = _BITS.get(a.dtype)
-    if it is None or b.dtype != a.dtype:
-        return np.where(mask, a, b)
-    m = np.asarray(mask).astype(it)
-    np.negative(m, out=m)
-    out = np.bitwise_and(np.broadcast_to(a, m.shape).view(it), m)
-    np.invert(m, out=m)
-    m &= np.broadcast_to(b, m.shape).view(it)
-    out |= m
-    return out.view(a.dtype)
+def _recording(x: Tensor) -> bool:
+    """Whether ``op`` will record this primitive: then the forward also prepares what
+    the backward needs (masks, derivative factors) while its intermediates are at hand."""
+    return is_grad_enabled() and x.requires_grad
 
 
-def _zero_where(mask, a):
-    """``np.where(mask, +0.0, a)`` exactly, as a bitwise and with (mask - 1)."""
-    a = np.asarray(a)
-    it = _BITS.get(a.dtype)
+def _bits(v, dt: np.dtype, it):
+    """The integer view of an array of ``dt``, or of a scalar rounded to ``dt``."""
+    if isinstance(v, np.ndarray) and v.ndim:
+        return v.view(it)
+    return it(np.asarray(v, dt).view(it))
+
+
+def _pick(mask, a, b, dt, out=None):
+    """``np.where(mask, a, b)`` exactly to the bit (NaN payloads, signed zeros), for
+    ``a``/``b`` arrays or scalars of the float dtype ``dt``: in the integer view,
+    ``b + mask * (a - b)`` with wrapping arithmetic, which NumPy runs without branches
+    (``np.where`` on an unpredictable mask is branchy, ~20x slower). A fresh array,
+    or ``out`` (which may be ``a`` or ``b`` itself when the caller owns it)."""
+    dt = np.dtype(dt)
+    it = _INT.get(dt)
     if it is None:
-        return np.where(mask, np.zeros((), a.dtype), a)
-    m = np.asarray(mask).astype(it)
-    m -= 1
-    m &= np.broadcast_to(a, m.shape).view(it)
-    return m.view(a.dtype)
+        return np.where(mask, a, b).astype(dt)
+    ai, bi = _bits(a, dt, it), _bits(b, dt, it)
+    if np.ndim(ai) == 0 and np.ndim(bi) == 0:  # wrap the difference of two scalars without a warning
+        bits = 8 * dt.itemsize
+        diff = (int(ai) - int(bi) + (1 << (bits - 1))) % (1 << bits) - (1 << (bits - 1))
+        out = np.multiply(mask, it(diff), dtype=it)
+    else:
+        if out is not None and np.ndim(bi) and out is b:  # b is overwritten: keep its bits
+            bi = bi.copy()
+        out = np.subtract(ai, bi, dtype=it, out=None if out is None else out.view(it))
+        if out.shape == np.shape(mask):
+            np.multiply(out, mask, out=out)
+        else:  # a per-channel operand (PReLU's weight) broadcast against the mask
+            out = np.multiply(out, mask, dtype=it)
+    out += bi
+    return out.view(dt)
+
+
+def _times(out: np.ndarray, x: Tensor, k) -> Tensor:
+    """The primitive ``out = f(x)`` whose backward is ``grad * k``, ``k`` the derivative
+    factor the forward prepared (None when it is not recorded)."""
+
+    def vjp(g):
+        with _quiet():
+            return (k * g,)
+
+    return op(out, (x,), vjp)
+
+
+def _keep(a, keep, out=None):
+    """``a`` where ``keep``, exactly +0.0 elsewhere (also where ``a`` is NaN, inf or
+    -0.0, as torch's masked backward kernels give): the integer view times 0 or 1.
+    ``out=a`` works in place on an array the caller owns."""
+    it = _INT.get(a.dtype)
+    if it is None:
+        return np.where(keep, a, np.zeros((), a.dtype))
+    res = np.multiply(a.view(it), keep, out=None if out is None else out.view(it), dtype=it)
+    return res.view(a.dtype)
 
 
 def _c(value, dtype):
@@ -91,32 +132,143 @@ def _c(value, dtype):
     return np.asarray(value, dtype=dtype)
 
 
-def _zero(dtype):
-    return np.zeros((), dtype)
+def _s(value, dtype):
+    """A Python scalar as a NumPy scalar of ``dtype`` (for ufuncs and ``np.clip``)."""
+    return np.dtype(dtype).type(value)
 
 
 def _quiet():
     return np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore")
 
 
+def _clamp(d: np.ndarray, lo, hi, out=None) -> np.ndarray:
+    """torch's clamp for floats: ``x < lo ? lo : (x > hi ? hi : x)`` with NaN passing
+    through, so -0.0 is kept when it lies inside [lo, hi] and a bound is returned as
+    the bound's own value. NumPy's ``clip`` with both bounds given computes exactly
+    this (and fast); ``tests/test_activation_kernels.py`` asserts it for the installed
+    NumPy, on every SIMD block length."""
+    dt = d.dtype
+    return np.clip(d, _s(lo, dt), _s(hi, dt), out=out)
+
+
+_SIGN = {np.dtype(np.float32): np.int32(-2**31), np.dtype(np.float64): np.int64(-2**63)}
+
+
+def _neg_abs(d: np.ndarray) -> np.ndarray:
+    """-|x| as a fresh array (the sign bit set: one pass; NaN stays NaN)."""
+    it = _INT.get(d.dtype)
+    if it is None:
+        return np.negative(np.abs(d))
+    return np.bitwise_or(d.view(it), _SIGN[d.dtype]).view(d.dtype)
+
+
+def _arrays(f):
+    """An array-level helper on 0-d input: run it on a 1-element array (NumPy's
+    in-place ufuncs need arrays) and return a 0-d array."""
+
+    def wrapper(d, *args, **kwargs):
+        d = np.asarray(d)
+        if d.ndim == 0:
+            return f(d.reshape(1), *args, **kwargs).reshape(())
+        return f(d, *args, **kwargs)
+
+    wrapper.__name__, wrapper.__qualname__, wrapper.__doc__ = f.__name__, f.__qualname__, f.__doc__
+    return wrapper
+
+
+# -- the stable forms every twin uses (losses and AdaptiveLogSoftmaxWithLoss too) ---------
+
+@_arrays
 def stable_sigmoid(d: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)) without overflow: exp(-|x|) <= 1 on both sides; NaN stays NaN."""
+    """sigmoid(x) = 1 / (1 + exp(-x)) without overflow: with e = exp(-|x|) <= 1, it is
+    1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0 (one division: the numerator is
+    max(e, [x >= 0]), which is 1 for x >= 0 and e otherwise, NaN staying NaN).
+
+    Special values, as torch 2.13: sigmoid(+inf) = 1, sigmoid(-inf) = +0, NaN -> NaN,
+    sigmoid(+-0.0) = 0.5. For x < -88.7 torch's float32 kernel gives exactly 0 (its
+    exp(-x) overflows); this form gives the subnormal value, the float64 oracle's."""
     with _quiet():
-        e = np.exp(-np.abs(d))
-        den = e + 1
-        out = _where(d < 0, e / den, np.divide(1, den, dtype=d.dtype))
+        return _sigmoid_from(d, np.exp(_neg_abs(d)))
+
+
+def _sigmoid_from(d: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """stable_sigmoid(d) given e = exp(-|d|), which it overwrites."""
+    dt = d.dtype
+    with _quiet():
+        den = e + _s(1, dt)
+        np.maximum(e, (d >= 0).astype(dt), out=e)  # the numerator: 1 where x >= 0, else e
+        np.divide(e, den, out=den)
+    return den
+
+
+@_arrays
+def stable_log_sigmoid(d: np.ndarray, e: np.ndarray | None = None) -> np.ndarray:
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), stable everywhere (torch's
+    kernel uses the same form). ``e``: exp(-|x|) when the caller already has it.
+
+    Special values, as torch 2.13: +inf -> +0.0, -inf -> -inf, NaN -> NaN,
+    +-0.0 -> -log 2."""
+    dt = d.dtype
+    with _quiet():
+        if e is None:
+            t = _neg_abs(d)
+            np.exp(t, out=t)
+        else:
+            t = e.copy()
+        np.log1p(t, out=t)
+        out = _clamp(d, -np.inf, 0)
+        out -= t
     return out
+
+
+def stable_log_softmax(d: np.ndarray, axis: int, probabilities: bool = False):
+    """log_softmax along ``axis`` as torch's CPU kernel computes it:
+    (x - max) - log(sum(exp(x - max))) (log-sum-exp).
+
+    Special values, as torch 2.13 (its vectorised and scalar paths, last dim and
+    other dims alike): a NaN anywhere in a row makes the whole row NaN; a row whose
+    max is +inf is all NaN (inf - inf); a row of only -inf is all NaN (-inf - -inf);
+    -inf entries in a row with a finite max stay -inf. A row of length 0 gives an
+    empty result. (No guard that replaces an infinite max by 0: that would give
+    +inf - inf = NaN only at the +inf entries and -inf elsewhere, unlike torch.)
+
+    With ``probabilities``, also returns softmax = exp(x - max) / sum(...) from the
+    same exponentials (for a backward; torch takes exp of the output instead, which
+    agrees to within an ulp and costs another exp)."""
+    if d.shape[axis] == 0:
+        return (d.copy(), d.copy()) if probabilities else d.copy()
+    with _quiet():
+        shifted = d - d.max(axis=axis, keepdims=True)
+        e = np.exp(shifted)
+        total = e.sum(axis=axis, keepdims=True)
+        shifted -= np.log(total)
+        if probabilities:
+            e /= total
+    return (shifted, e) if probabilities else shifted
+
+
+def _row_dot(a: np.ndarray, b: np.ndarray, axis: int) -> np.ndarray:
+    """sum(a * b) along ``axis`` (keepdims), without the product's temporary for the
+    last axis (einsum)."""
+    if axis == a.ndim - 1:
+        return np.einsum("...i,...i->...", a, b)[..., None]
+    return (a * b).sum(axis=axis, keepdims=True)
 
 
 def _stable_softplus(z: np.ndarray) -> np.ndarray:
     """log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)); NaN propagates."""
     with _quiet():
-        out = np.log1p(np.exp(-np.abs(z)))
-        out += np.maximum(z, 0)
+        out = _neg_abs(z)
+        np.exp(out, out=out)
+        np.log1p(out, out=out)
+        out += _clamp(z, 0, np.inf)
     return out
 
 
 # -- piecewise linear -------------------------------------------------------------
+# Forward and backward are a clamp and a mask: one pass each where possible, the
+# mask prepared in the forward when it is recorded. Exact zeros come from _keep,
+# selections from _pick (both exact to the bit), never from np.where.
 
 @_elementwise
 def relu(x: Tensor) -> Tensor:
@@ -126,8 +278,11 @@ def relu(x: Tensor) -> Tensor:
     else grad; at x = 0 the subgradient is 0; at NaN it is grad.
     """
     d = x.data
-    out = _zero_where(d < 0, d)
-    return op(out, (x,), lambda g: (_zero_where(out <= 0, g),))
+    if d.dtype.kind != "f":  # torch's relu accepts integer tensors (no gradient)
+        return op(np.maximum(d, 0), (x,), lambda g: (None,))
+    out = _clamp(d, 0, np.inf)
+    keep = ~(out <= 0) if _recording(x) else None
+    return op(out, (x,), lambda g: (_keep(g, keep),))
 
 
 @_elementwise
@@ -136,53 +291,42 @@ def threshold(x: Tensor, thresh: float, value: float) -> Tensor:
     x <= threshold, else grad (NaN: grad)."""
     d = x.data
     mask = d <= _c(thresh, d.dtype)
-    out = _where(mask, _c(value, d.dtype), d)
-    return op(out, (x,), lambda g: (_zero_where(mask, g),))
+    if d.dtype.kind != "f":
+        return op(np.where(mask, _c(value, d.dtype), d), (x,), lambda g: (None,))
+    out = _pick(mask, value, d, d.dtype)
+    keep = ~mask if _recording(x) else None
+    return op(out, (x,), lambda g: (_keep(g, keep),))
 
 
 @_elementwise
 def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """y = clamp(x, min_val, max_val) with NaN propagating and -0.0 kept when it is
-    inside the range. Backward: 0 where x <= min_val or x >= max_val (the
-    boundaries included), else grad; NaN gets grad."""
+    inside the range (torch's clamp). Backward: 0 where x <= min_val or
+    x >= max_val (the boundaries included), else grad; NaN gets grad."""
     d = x.data
     lo, hi = _c(min_val, d.dtype), _c(max_val, d.dtype)
-    if not np.issubdtype(d.dtype, np.floating):
-        out = np.minimum(np.maximum(d, lo), hi)
-    elif lo == 0:  # maximum(-0.0, 0.0) may return either zero: select +0.0 exactly
-        out = _zero_where(d < 0, np.minimum(d, hi))
-    elif hi == 0:
-        out = _zero_where(d > 0, np.maximum(d, lo))
-    else:  # a tie d == lo or d == hi returns the same nonzero value either way
-        out = np.minimum(np.maximum(d, lo), hi)  # NaN propagates
-
-    def vjp(g):
-        return (_zero_where((d <= lo) | (d >= hi), g),)
-
-    return op(out, (x,), vjp)
-
-
-def relu6(x: Tensor) -> Tensor:
-    """relu6(x) = hardtanh(x, 0, 6): gradient 0 at both 0 and 6."""
-    return hardtanh(x, 0.0, 6.0)
+    if d.dtype.kind != "f":
+        return op(np.minimum(np.maximum(d, lo), hi), (x,), lambda g: (None,))
+    out = _clamp(d, min_val, max_val)
+    keep = None
+    if _recording(x):
+        keep = d <= lo
+        keep |= d >= hi
+        np.logical_not(keep, out=keep)
+    return op(out, (x,), lambda g: (_keep(g, keep),))
 
 
 @_elementwise
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """y = x if x > 0 else negative_slope * x. Backward: grad if x > 0 else
-    negative_slope * grad, so the subgradient at 0 (and at NaN) is negative_slope."""
+    """y = x if x > 0 else negative_slope * x (torch's kernel, so a zero or NaN x gives
+    x * slope). Backward: grad if x > 0 else negative_slope * grad, so the subgradient
+    at 0 (and at NaN) is negative_slope. Both are x (or grad) times k, k = 1 where
+    x > 0 and the slope elsewhere, which is exact (a product with 1 is the factor)."""
     d = x.data
-    s = _c(negative_slope, d.dtype)
-    pos = d > 0
+    k = _pick(d > 0, 1, negative_slope, d.dtype)
     with _quiet():
-        # max(x, s x) for s <= 1, min(x, s x) for s > 1: x where x > 0, s x where x < 0,
-        # NaN propagates, and at x = +-0 both candidates are the same zero.
-        # (s = 0: inf * 0 is NaN, which max would propagate from the unused branch.)
-        if s == 0:
-            out = _where(pos, d, d * s)
-        else:
-            out = np.maximum(d, d * s) if s <= 1 else np.minimum(d, d * s)
-    return op(out, (x,), lambda g: (_where(pos, g, g * s),))
+        out = d * k
+    return _times(out, x, k)
 
 
 @_elementwise
@@ -191,24 +335,36 @@ def hardshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
     Backward: 0 on [-lambd, lambd] (boundaries included), else grad; NaN gets grad."""
     d = x.data
     l = _c(lambd, d.dtype)
-    inside = (d >= -l) & (d <= l)
-    out = _zero_where(inside, d)
-    return op(out, (x,), lambda g: (_zero_where(inside, g),))
+    keep = d >= -l
+    keep &= d <= l
+    np.logical_not(keep, out=keep)
+    out = _keep(d, keep)
+    return op(out, (x,), lambda g: (_keep(g, keep),))
 
 
 @_elementwise
 def softshrink(x: Tensor, lambd: float = 0.5) -> Tensor:
     """y = x - lambd if x > lambd, x + lambd if x < -lambd, else x * 0 (so -0.0 and
     -lambd give -0.0 and NaN stays NaN, as torch's scalar kernel). Backward: 0 on
-    [-lambd, lambd], else grad."""
+    [-lambd, lambd], else grad.
+
+    Computed as x - clamp(x, -lambd, lambd), which is x -+ lambd outside and +0.0
+    inside, with x's sign bit or-ed in: that gives the inside zeros x's sign and
+    changes nothing outside (where the result already has x's sign) or at NaN.
+    Inside is where the clamp left x unchanged."""
     d = x.data
-    l = _c(lambd, d.dtype)
+    dt = d.dtype
+    c = _clamp(d, -lambd, lambd)
     with _quiet():
-        # x - clamp(x, -lambd, lambd) is x -+ lambd outside and +0.0 inside; copysign
-        # gives the inside zeros x's sign (torch: x * 0) and changes nothing outside.
-        out = np.copysign(d - np.minimum(np.maximum(d, -l), l), d)
-    inside = (d >= -l) & (d <= l)
-    return op(out, (x,), lambda g: (_zero_where(inside, g),))
+        out = d - c
+    it = _INT.get(dt)
+    if it is None:
+        out = np.copysign(out, d)
+    else:
+        sign = np.bitwise_and(d.view(it), _SIGN[dt])
+        np.bitwise_or(out.view(it), sign, out=out.view(it))
+    keep = c != d if _recording(x) else None
+    return op(out, (x,), lambda g: (_keep(g, keep),))
 
 
 @_elementwise
@@ -217,18 +373,24 @@ def hardsigmoid(x: Tensor) -> Tensor:
     interval (-3, 3), 0 elsewhere (at +-3 and at NaN).
 
     torch 2.13 multiplies by the float32 constant 1/6 even for float64 inputs
-    (gradient 0.16666667163...), a relative error of 3e-8; the twin uses 1/6 in
+    (gradient 0.16666667163...), a relative error of 3e-8; the twin divides by 6 in
     the input's dtype."""
     d = x.data
     dt = d.dtype
     with _quiet():
-        t = d + _c(3, dt)
-    # t = d + 3 is never -0.0, so NaN-propagating maximum/minimum clamp it exactly
-    np.maximum(t, _zero(dt), out=t)
-    np.minimum(t, _c(6, dt), out=t)
-    t /= _c(6, dt)
-    inside = (d > -3) & (d < 3)
-    return op(t, (x,), lambda g: (_zero_where(~inside, g / _c(6, g.dtype)),))
+        t = d + _s(3, dt)  # never -0.0, so the clamp is exact
+    _clamp(t, 0, 6, out=t)
+    t /= _s(6, dt)
+    inside = None
+    if _recording(x):
+        inside = d > _s(-3, dt)
+        inside &= d < _s(3, dt)
+
+    def vjp(g):
+        r = g / _s(6, g.dtype)
+        return (_keep(r, inside, out=r),)
+
+    return op(t, (x,), vjp)
 
 
 @_elementwise
@@ -237,21 +399,31 @@ def hardswish(x: Tensor) -> Tensor:
 
     Backward (torch 2.13): 0 where x <= -3, grad * (x / 3 + 0.5) where -3 < x < 3,
     grad where x >= 3: the one-sided derivatives at -3 (0) and at 3 (1) are
-    taken from outside the quadratic piece; NaN gets grad."""
+    taken from outside the quadratic piece; NaN gets grad. The forward prepares
+    k = x / 3 + 0.5 (exactly 1 where x >= 3 or NaN) and the mask x > -3."""
     d = x.data
     dt = d.dtype
     with _quiet():
-        t = d + _c(3, dt)
-        np.maximum(t, _zero(dt), out=t)  # t = d + 3 is never -0.0
-        np.minimum(t, _c(6, dt), out=t)
+        t = d + _s(3, dt)  # never -0.0, so the clamp is exact
+        _clamp(t, 0, 6, out=t)
         t *= d
-        t /= _c(6, dt)
+        t /= _s(6, dt)
+    k = keep = None
+    if _recording(x):
+        with _quiet():
+            k = d / _s(3, dt)
+            k += _s(0.5, dt)
+        linear = d < _s(3, dt)
+        if not linear.all():  # (usually there is nothing to pick: |x| < 3 for most inputs)
+            k = _pick(linear, k, 1, dt, out=k)
+        keep = ~(d <= _s(-3, dt))
+        if keep.all():
+            keep = None
 
     def vjp(g):
         with _quiet():
-            out = g * (d / _c(3, dt) + _c(0.5, dt))
-        out = _where((d >= 3) | np.isnan(d), g, _zero_where(d <= -3, out))
-        return (out,)
+            r = g * k
+        return (r if keep is None else _keep(r, keep, out=r),)
 
     return op(t, (x,), vjp)
 
@@ -274,28 +446,26 @@ def elu(x: Tensor, alpha: float = 1.0, scale: float = 1.0, input_scale: float = 
     otherwise (also at NaN). The in-place variant's backward (from the result)
     agrees for alpha >= 0; torch rejects it for alpha < 0.
     ``backward_input_scale`` (CELU) replaces input_scale in the backward only.
+    The forward prepares the backward's factor (exp(...) * coefficient or scale).
+    (exp as expm1 + 1 would save an exp, but loses all relative accuracy for x < -5.)
     """
     d = x.data
     dt = d.dtype
-    neg = d <= 0
     negcoef = _c(alpha, dt) * _c(scale, dt)
     poscoef, negiptcoef = _c(scale, dt), _c(input_scale, dt)
     with _quiet():
-        z = d * negiptcoef
+        z = d if input_scale == 1 else d * negiptcoef  # x * 1 is x
         out = np.expm1(z)
         out *= negcoef
-        out = _where(d < 0, out, d * poscoef)
-    bscale = negiptcoef if backward_input_scale is None else _c(backward_input_scale, dt)
-
-    def vjp(g):
+        out = _pick(d < 0, out, d if scale == 1 else d * poscoef, dt, out=out)
+    k = None
+    if _recording(x):
+        bscale = negiptcoef if backward_input_scale is None else _c(backward_input_scale, dt)
         with _quiet():
             e = np.exp(z if backward_input_scale is None else d * bscale)
             e *= bscale * negcoef
-            e *= g
-            e = _where(neg, e, g * poscoef)
-        return (e,)
-
-    return op(out, (x,), vjp)
+        k = _pick(d <= 0, e, poscoef, dt, out=e)
+    return _times(out, x, k)
 
 
 def celu(x: Tensor, alpha: float = 1.0) -> Tensor:
@@ -320,21 +490,31 @@ def selu(x: Tensor) -> Tensor:
     return elu(x, SELU_ALPHA, SELU_SCALE, 1.0)
 
 
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
 @_elementwise
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """GELU.
 
-    'none': y = x * Phi(x), Phi(x) = 0.5 * erfc(-x / sqrt(2)). torch writes
-    0.5 * x * (1 + erf(x / sqrt(2))), which loses all digits for x < -5 or so
-    (float32 gives -0.0 there); erfc keeps them, so the twin is at least as close
-    to the float64 oracle. Phi and phi are computed in float64 and rounded once to
-    the input's dtype, then combined in that dtype, so that where they underflow
-    the twin produces the same (signed) zeros as torch. Backward:
-    grad * (Phi(x) + x * phi(x)), phi(x) = exp(-x^2/2) / sqrt(2 pi).
-    torch's vectorised float32 kernel returns NaN at x = +inf (its scalar path
-    and float64 give inf); the twin gives inf.
+    'none': y = x * Phi(x), Phi(x) = 0.5 * erfc(-x / sqrt(2)). Backward:
+    grad * (Phi(x) + x * phi(x)), phi(x) = exp(-x^2/2) / sqrt(2 pi), prepared in the
+    forward when it is recorded. torch writes 0.5 * x * (1 + erf(x / sqrt(2))), which
+    loses all digits for x < -5 or so (float32 gives -0.0 there); erfc keeps them.
+
+    * float64: Phi and phi from the accurate float64 erfc (Cody's, to ~1e-16), rounded
+      once to the input's dtype, then combined in it.
+    * float32: everything in float32, with the float32-grade erfc of
+      ``_special.erfc32_scaled`` (relative error of Phi at most ~8 + x^2/2 ulp, the
+      second term from exp amplifying the rounding of x*x; tests/test_erf.py): about
+      30 passes over the array instead of a float64 erfc, within float32's own
+      rounding of torch's float64 result where Phi is not tiny. Phi(x) is h = 0.5 erfc(|x|/sqrt(2))
+      for x < 0 and 1 - h otherwise, written |[x >= 0] - h|.
+
     Special values as torch: y(+inf) = inf, y(-inf) = -inf * 0 = NaN, and the
-    gradient at +-inf is inf * 0 = NaN.
+    gradient at +-inf is inf * 0 = NaN. torch's vectorised float32 kernel returns NaN
+    at x = +inf (its scalar path and float64 give inf); the twin gives inf.
 
     'tanh': exactly torch's formula in the input's dtype,
     y = 0.5 x (1 + tanh(k_beta (x + 0.044715 x^3))), k_beta = sqrt(2/pi), and its
@@ -362,24 +542,29 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
         return op(out, (x,), vjp_tanh)
 
     check(approximate == "none", RuntimeError, f"GELU: approximate argument must be either none or tanh, got {approximate!r}")
-    d64 = d.astype(np.float64, copy=False)
-    with _quiet():
-        cdf64 = erfc(d64 * -np.sqrt(0.5))
-        cdf64 *= 0.5
-        cdf = cdf64.astype(dt, copy=False)
-        out = d * cdf
-
-    def vjp(g):
+    if dt == np.float32:
+        a = np.abs(d)
+        cdf, pdf = erfc32_scaled(a, _SQRT_HALF, 0.5)  # 0.5 erfc(|x| / sqrt 2) = Phi(-|x|); exp(-x^2 / 2)
+        np.subtract(d >= 0, cdf, out=cdf)
+        np.abs(cdf, out=cdf)  # Phi(x)
         with _quiet():
-            pdf = np.exp(-0.5 * d64 * d64)
-            pdf *= 1.0 / np.sqrt(2.0 * np.pi)
-            pdf = pdf.astype(dt, copy=False)
+            out = np.multiply(d, cdf, out=a)
+    else:
+        d64 = d.astype(np.float64, copy=False)
+        with _quiet():
+            cdf = erfc(d64 * -_SQRT_HALF)
+            cdf *= 0.5
+            cdf = cdf.astype(dt, copy=False)
+            out = d * cdf
+            pdf = np.exp(-0.5 * d64 * d64).astype(dt, copy=False) if _recording(x) else None
+    deriv = None
+    if _recording(x):
+        with _quiet():
+            pdf *= _s(_INV_SQRT_2PI, dt)
             pdf *= d
             pdf += cdf
-            pdf *= g
-        return (pdf,)
-
-    return op(out, (x,), vjp)
+        deriv = pdf
+    return _times(out, x, deriv)
 
 
 @_elementwise
@@ -455,19 +640,23 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     dt = d.dtype
     b = _c(beta, dt)
     with _quiet():
-        z = d * b
+        z = d * b if beta != 1 else d  # x * 1 is x
         above = z > _c(threshold, dt)
-        out = _stable_softplus(z)
-        out /= b
-    out = _where(above, d, out)
-
-    def vjp(g):
-        r = stable_sigmoid(z)
-        r *= g
-        r = _where(above, g, r)
-        return (r,)
-
-    return op(out, (x,), vjp)
+        any_above = above.any()  # (usually nothing is: then both picks would change nothing)
+        e = np.exp(_neg_abs(z))  # shared by the stable softplus and the backward's sigmoid
+        out = np.log1p(e)
+        out += _clamp(z, 0, np.inf)
+        if beta != 1:
+            out /= b
+    if any_above:
+        out = _pick(above, d, out, dt, out=out)
+    # backward: grad * sigmoid(beta x) below the threshold, grad above it (x 1 exactly)
+    k = None
+    if _recording(x):
+        k = _sigmoid_from(z, e)
+        if any_above:
+            k = _pick(above, 1, k, dt, out=k)
+    return _times(out, x, k)
 
 
 @_elementwise
@@ -521,14 +710,13 @@ def log_sigmoid(x: Tensor) -> Tensor:
     grad * (1 - z / (1 + z)) for x < 0 and grad * (z / (1 + z)) for x >= 0."""
     d = x.data
     with _quiet():
-        z = np.exp(-np.abs(d))
-        out = np.minimum(d, 0)
-        out -= np.log1p(z)
+        z = np.exp(_neg_abs(d))
+    out = stable_log_sigmoid(d, z)
 
     def vjp(g):
         with _quiet():
             q = z / (1 + z)
-            q = _where(d < 0, 1 - q, q)
+            q = _pick(d < 0, 1 - q, q, d.dtype)
             q *= g
         return (q,)
 
@@ -557,21 +745,22 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
     (0 if x > 0 else x * grad). At x = 0: grad_input = weight * grad and the
     weight gradient gets 0 * grad; at NaN: weight * grad and NaN."""
     d = x.data
-    check(np.issubdtype(d.dtype, np.floating), RuntimeError, f"PReLU: expected a floating point input, got dtype {d.dtype}")
+    check_float_input(d, "PReLU")
     check(d.dtype == weight.dtype, RuntimeError,
           f"PReLU: Type promoting not supported. Got input {d.dtype} and weight {weight.dtype}")
     w = _channel_view(d, weight.data, "PReLU")
     pos = d > 0
+    k = _pick(pos, 1, w, d.dtype)  # 1 where x > 0, the channel's weight elsewhere: y = x k exactly
     with _quiet():
-        out = _where(pos, d, w * d)
+        out = d * k
 
     def vjp(g):
         gx = gw = None
         with _quiet():
             if x.requires_grad:
-                gx = _where(pos, g, w * g)
+                gx = g * k
             if weight.requires_grad:
-                contrib = _zero_where(pos, d * g)
+                contrib = _keep(np.asarray(d * g), ~pos)
                 if weight.size == 1:
                     gw = np.asarray(contrib.sum(dtype=g.dtype)).reshape(weight.shape)
                 else:
@@ -595,10 +784,10 @@ def rrelu(x: Tensor, lower: float, upper: float, training: bool, slopes: np.ndar
         return leaky_relu(x, (lower + upper) / 2)
     d = x.data
     r = np.asarray(slopes).astype(d.dtype, copy=False)
-    neg = d <= 0
+    k = _pick(d <= 0, r, 1, d.dtype)  # torch's noise tensor: the slope where x <= 0, else 1
     with _quiet():
-        out = _where(neg, d * r, d)
-    return op(out, (x,), lambda g: (_where(neg, g * r, g),))
+        out = d * k
+    return _times(out, x, k)
 
 
 # -- along a dimension ---------------------------------------------------------------
@@ -618,11 +807,13 @@ def glu(x: Tensor, dim: int = -1) -> Tensor:
         out = a * s
 
     def vjp(g):
+        grad = np.empty(d.shape, dtype=d.dtype)
+        ga, gb = np.split(grad, 2, axis=axis)  # the two halves, written in place
         with _quiet():
-            ga = g * s
-            gb = ga * a
+            np.multiply(g, s, out=ga)
+            np.multiply(ga, a, out=gb)
             gb *= 1 - s
-        return (np.concatenate([ga, gb], axis=axis),)
+        return (grad,)
 
     return op(out, (x,), vjp)
 
@@ -639,7 +830,7 @@ def softmax_dim(name: str, ndim: int, dim) -> int | None:
 
 def _prep_softmax(x: Tensor, dim, who: str):
     d = x.data
-    check(np.issubdtype(d.dtype, np.floating), RuntimeError, f"{who}: expected a floating point input, got dtype {d.dtype}")
+    check_float_input(d, who)
     axis = normalize_dim(dim, d.ndim, who)
     return (d.reshape(1) if d.ndim == 0 else d), axis
 
@@ -661,9 +852,7 @@ def softmax(x: Tensor, dim: int) -> Tensor:
     def vjp(g):
         g2 = g.reshape(e.shape)
         with _quiet():
-            t = g2 * e
-            s = t.sum(axis=axis, keepdims=True)
-            r = g2 - s
+            r = g2 - _row_dot(g2, e, axis)
             r *= e
         return (r.reshape(shape),)
 
@@ -678,23 +867,20 @@ def softmin(x: Tensor, dim: int) -> Tensor:
 
 
 def log_softmax(x: Tensor, dim: int) -> Tensor:
-    """log_softmax along ``dim``: (x - max) - log(sum(exp(x - max))) (log-sum-exp;
-    -inf entries stay -inf). Backward: grad - exp(y) * sum(grad)."""
+    """log_softmax along ``dim`` (:func:`stable_log_softmax`, which states torch's
+    special values). Backward: grad - softmax(x) * sum(grad) (torch: exp(y) in place of
+    softmax(x), the same to within an ulp)."""
     d, axis = _prep_softmax(x, dim, "LogSoftmax")
     shape = x.shape
     if d.size == 0:
         return op(x.data.copy(), (x,), lambda g: (g.copy(),))
-    with _quiet():
-        shifted = d - d.max(axis=axis, keepdims=True)
-        lse = np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-        shifted -= lse
+    shifted, p = stable_log_softmax(d, axis, probabilities=True)
     out = shifted.reshape(shape)
 
     def vjp(g):
         g2 = g.reshape(shifted.shape)
         with _quiet():
-            r = np.exp(shifted)
-            r *= g2.sum(axis=axis, keepdims=True)
+            r = p * g2.sum(axis=axis, keepdims=True)
             np.subtract(g2, r, out=r)
         return (r.reshape(shape),)
 

@@ -2,7 +2,8 @@
 margin losses over classes.
 
 Every loss here is one fused primitive (forward and hand-written backward side by
-side); the plain reductions ('none', 'sum', 'mean') reuse :func:`.loss.reduce`.
+side); the reductions ('none', 'sum', 'mean', and the weighted and batch means) are
+:func:`.loss.reduce_array` (or :func:`.loss.reduce` on the tape).
 Notation: ``x`` input, ``t`` target, ``w`` the per-class ``weight`` buffer, ``g``
 the cotangent of the (unreduced) loss, ``C`` the number of classes.
 
@@ -48,9 +49,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import autograd as ag
-from .._validate import check
+from .._validate import check, check_float_input
 from ..autograd import Tensor, op
-from .loss import check_reduction, reduce
+from .activation import stable_log_sigmoid, stable_log_softmax, stable_sigmoid
+from .loss import BOOL_SUBTRACTION, broadcast_shapes, check_reduction, grad_to, reduce, reduce_array, target_array
 
 __all__ = [
     "cross_entropy",
@@ -75,11 +77,6 @@ def _arr(x):
     if x is None:
         return None
     return x.data if isinstance(x, Tensor) else np.asarray(x)
-
-
-def _float_input(x: Tensor, who: str) -> None:
-    check(np.issubdtype(x.dtype, np.floating), RuntimeError,
-          f"{who}: expected a floating point input, got dtype {x.dtype}")
 
 
 def _index_target(t: np.ndarray, who: str) -> None:
@@ -138,46 +135,12 @@ def _valid_targets(t: np.ndarray, ignore_index: int, C: int, who: str):
     return valid, np.where(valid, t, 0).astype(np.int64, copy=False)
 
 
-def _reduce_weighted(per: np.ndarray, reduction: str, denom):
-    """'none': as is; 'sum': the sum; 'mean': sum / denom, the summed weights of the
-    non-ignored targets (0/0 = NaN when every target is ignored, as torch)."""
-    if reduction == "none":
-        return per
-    if reduction == "sum":
-        return per.sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return per.sum() / denom
-
-
 def _to_last(a: np.ndarray) -> np.ndarray:
     return np.moveaxis(a, 1, -1) if a.ndim >= 2 else a
 
 
 def _from_last(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(a, -1, 1)) if a.ndim >= 2 else a
-
-
-def _log_softmax_last(xl: np.ndarray) -> np.ndarray:
-    """log p = x - max - log(sum exp(x - max)) over the last axis (log-sum-exp)."""
-    if xl.size == 0:
-        return xl.copy()
-    m = xl.max(axis=-1, keepdims=True)
-    m = np.where(np.isfinite(m), m, np.zeros((), xl.dtype))
-    shifted = xl - m
-    with np.errstate(divide="ignore"):
-        lse = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    shifted -= lse
-    return shifted
-
-
-def _reduced_cotangent(g: np.ndarray, reduction: str, shape, denom, dtype) -> np.ndarray:
-    """Per-element cotangent of the unreduced loss (``shape``) for a reduced output."""
-    if reduction == "none":
-        return g
-    if reduction == "sum":
-        return np.broadcast_to(g, shape)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.broadcast_to(np.asarray(g / denom, dtype=dtype), shape)
 
 
 # ----------------------------------------------------------------------------------
@@ -209,7 +172,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
     who = "cross_entropy"
     reduction = check_reduction(reduction)
     x = input
-    _float_input(x, who)
+    check_float_input(x, who)
     t = target.data
     prob = t.shape == x.shape
     if prob:
@@ -217,7 +180,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
               f"{who}: Expected floating point type for target with class probabilities, got {t.dtype}")
         check(ignore_index < 0, RuntimeError, f"{who}: ignore_index is not supported for floating point target "
                                               f"(got ignore_index={ignore_index})")
-        _same_dtype(t, x.dtype, who, "target")
+        # any float dtype: torch multiplies log p by the target with type promotion
     else:
         t = _index_rows(x, t, who)
     C = x.shape[0] if x.ndim == 1 else x.shape[1]
@@ -229,7 +192,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
     w = _class_weight(weight, C, x.dtype, who)
     dt = x.dtype
     xl = _to_last(x.data)
-    logp = _log_softmax_last(xl)
+    # softmax p from the forward's exponentials (the backward's exp(log p), to an ulp)
+    logp, p = stable_log_softmax(xl, -1, probabilities=True)
     wrow = w if w is not None else np.ones(C, dt)
 
     if prob:
@@ -238,23 +202,18 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
         q = tq * wrow
         per = -(logp * q).sum(axis=-1)
         rows = x.size // C if C else 0
-        if reduction == "none":
-            out = per
-        elif reduction == "sum":
-            out = per.sum()
-        else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out = per.sum() / rows if rows else np.asarray(np.nan, dt)
-        out = np.asarray(out, dtype=dt)
+        out, spread = reduce_array(per, reduction, denom=rows)  # 'mean' over rows, even with a weight
 
         def vjp(g):
-            gr = _reduced_cotangent(g, reduction, per.shape, rows if rows else np.nan, dt)[..., None]
+            gr = spread(g)[..., None]
             gx = gt = None
             if x.requires_grad:
-                z = -(gr * q)  # cotangent of log p; then log_softmax's backward z - p * sum(z)
-                gx = _from_last(z - np.exp(logp) * z.sum(axis=-1, keepdims=True))
+                # z: cotangent of log p, in log p's dtype (torch casts it back from the
+                # promoted product); then log_softmax's backward z - p * sum(z)
+                z = (-(gr * q)).astype(dt, copy=False)
+                gx = _from_last(z - p * z.sum(axis=-1, keepdims=True))
             if target.requires_grad:
-                gt = _from_last(-(gr * logp) * (wrow * (1 - eps)))
+                gt = _from_last((-(gr * logp) * (wrow * (1 - eps))).astype(target.dtype, copy=False))
             return gx, gt
 
         return op(out, (x, target), vjp)
@@ -265,25 +224,28 @@ def cross_entropy(input: Tensor, target: Tensor, weight=None, ignore_index: int 
     zero = np.zeros((), dt)
     nll = np.where(valid, -logp_t * w_t, zero)
     denom = np.where(valid, w_t, zero).sum(dtype=dt) if w is not None else np.asarray(valid.sum(), dt)
-    out = _reduce_weighted(nll, reduction, denom)
+    out, spread = reduce_array(nll, reduction, denom)
     if eps > 0:
         smooth = np.where(valid, -(logp * wrow).sum(axis=-1), zero)
-        out = (1 - eps) * out + _reduce_weighted(smooth, reduction, denom) * (eps / C)
+        out = (1 - eps) * out + reduce_array(smooth, reduction, denom)[0] * (eps / C)
     out = np.asarray(out, dtype=dt)
 
     def vjp(g):
-        gr = _reduced_cotangent(g, reduction, nll.shape, denom, dt)
-        gr = np.where(valid, gr, zero)  # ignored targets get exactly 0 (also when 'mean' is 0/0)
+        gr = np.where(valid, spread(g), zero)  # ignored targets get exactly 0 (also when 'mean' is 0/0)
         # z: cotangent of log p (+0 off the target, as torch's zero-initialised nll
         # gradient); then log_softmax's backward z - p * sum(z), which keeps torch's
         # sign of zero where p underflows.
-        z = np.zeros(logp.shape, dt)
-        np.put_along_axis(z, ts[..., None], (-(gr * ((1 - eps) * w_t))).astype(dt, copy=False)[..., None], axis=-1)
-        if eps > 0:
-            z -= (gr * (eps / C))[..., None] * wrow
+        z_t = (-(gr * ((1 - eps) * w_t))).astype(dt, copy=False)[..., None]
         total = (1 - eps) * w_t + ((eps / C) * wrow.sum(dtype=dt) if eps > 0 else 0.0)
-        gx = z + np.exp(logp) * (gr * total)[..., None]
-        return _from_last(gx.astype(dt, copy=False)), None
+        gx = p * (gr * total).astype(dt, copy=False)[..., None]
+        if eps > 0:
+            z = (gr * (eps / C)).astype(dt, copy=False)[..., None] * wrow
+            np.subtract(gx, z, out=gx)  # (0 - z) + p s: the same roundings as z + p s below
+        else:
+            gx += dt.type(0)  # z's +0 off the target: +0 + (-0.0) is +0 where p underflows
+        gx_t = np.take_along_axis(gx, ts[..., None], axis=-1)
+        np.put_along_axis(gx, ts[..., None], z_t + gx_t, axis=-1)
+        return _from_last(gx), None
 
     return op(out, (x, target), vjp)
 
@@ -301,7 +263,7 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index: int = -10
     who = "nll_loss"
     reduction = check_reduction(reduction)
     x = input
-    _float_input(x, who)
+    check_float_input(x, who)
     t = _index_rows(x, target.data, who)
     C = x.shape[0] if x.ndim == 1 else x.shape[1]
     w = _class_weight(weight, C, x.dtype, who)
@@ -313,10 +275,10 @@ def nll_loss(input: Tensor, target: Tensor, weight=None, ignore_index: int = -10
     w_t = w[ts] if w is not None else np.ones(ts.shape, dt)
     per = np.where(valid, -x_t * w_t, zero)
     denom = np.where(valid, w_t, zero).sum(dtype=dt) if w is not None else np.asarray(valid.sum(), dt)
-    out = np.asarray(_reduce_weighted(per, reduction, denom), dtype=dt)
+    out, spread = reduce_array(per, reduction, denom)
 
     def vjp(g):
-        gr = np.where(valid, _reduced_cotangent(g, reduction, per.shape, denom, dt), zero)
+        gr = np.where(valid, spread(g), zero)
         gx = np.zeros(xl.shape, dt)
         np.put_along_axis(gx, ts[..., None], (-(gr * w_t)).astype(dt, copy=False)[..., None], axis=-1)
         return _from_last(gx), None
@@ -345,7 +307,7 @@ def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor, l
     check(not (out_features and not batch), RuntimeError,
           f"{who}: K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} requires batched "
           f"input, (N, {in_features}), got unbatched input with shape {tuple(input.shape)}")
-    _float_input(input, who)
+    check_float_input(input, who)
     check(input.dtype == linear_weight.dtype, RuntimeError,
           f"{who}: input dtype {input.dtype} differs from linear_weight dtype {linear_weight.dtype}")
     logits_shape = (*batch, C, *out_features)
@@ -401,7 +363,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, reduction: 
     who = "binary_cross_entropy"
     reduction = check_reduction(reduction)
     x, t = input, target
-    _float_input(x, who)
+    check_float_input(x, who)
     _same_size(x, t, who, "Using a target size that is different to the input size is deprecated. "
                           "Please ensure they have the same size")
     _same_dtype(t.data, x.dtype, who, "target")
@@ -434,16 +396,6 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight=None, reduction: 
     return reduce(op(np.asarray(loss, dt), (x, t), vjp), reduction)
 
 
-def _log_sigmoid(x: np.ndarray) -> np.ndarray:
-    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), without overflow."""
-    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
-
-
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None, reduction: str = "mean",
                                      pos_weight=None) -> Tensor:
     """BCE of logits, in torch's stable form (Loss.cpp)::
@@ -460,51 +412,51 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight=None,
     who = "binary_cross_entropy_with_logits"
     reduction = check_reduction(reduction)
     x, t = input, target
-    _float_input(x, who)
+    check_float_input(x, who)
     _same_size(x, t, who, "Target size must be the same as input size")
-    _same_dtype(t.data, x.dtype, who, "target")
     w = _expand_weight(weight, x.shape, who, "weight", x.dtype)
     pw = _expand_weight(pos_weight, x.shape, who, "pos_weight", x.dtype)
     xd, td = x.data, t.data
-    ls = _log_sigmoid(xd)
+    # torch: loss = (1 - t).mul_(x).sub_(ls) in place, so the loss has the target's
+    # dtype; an integer target cannot hold it (RuntimeError), a float one of another
+    # width than the input's is accepted (float64 -> a float64 loss).
+    check(np.issubdtype(td.dtype, np.floating), RuntimeError,
+          f"{who}: result type Float can't be cast to the desired output type {td.dtype} (the target's)")
+    ls = np.asarray(stable_log_sigmoid(xd))  # arrays also when 0-d: the ufuncs below write into them
     if pw is not None:
-        ls = ls * ((pw - 1) * td + 1)
-    loss = (1 - td) * xd - ls
+        np.multiply(ls, (pw - 1) * td + 1, out=ls, casting="same_kind")  # torch: ls.mul_(lw), in x's dtype
+    loss = np.asarray(1 - td)
+    np.multiply(loss, xd, out=loss, casting="same_kind")
+    loss -= ls
     if w is not None:
-        loss = loss * w
+        np.multiply(loss, w, out=loss, casting="same_kind")
 
     def vjp(g):
         gx = gt = None
         if x.requires_grad:
             if pw is not None:
                 pt = pw * td
-                gx = (pt + 1 - td) * _sigmoid(xd) - pt
+                gx = (pt + 1 - td) * stable_sigmoid(xd) - pt
             else:
-                gx = _sigmoid(xd) - td
+                gx = stable_sigmoid(xd) - td
             gx = gx * g
             if w is not None:
                 gx = gx * w
+            gx = gx.astype(x.dtype, copy=False)
         if t.requires_grad:
-            gt = (_log_sigmoid(-xd) - _log_sigmoid(xd) * pw) if pw is not None else -xd
+            gt = (stable_log_sigmoid(-xd) - stable_log_sigmoid(xd) * pw) if pw is not None else -xd
             gt = gt * g
             if w is not None:
                 gt = gt * w
+            gt = gt.astype(t.dtype, copy=False)
         return gx, gt
 
-    return reduce(op(np.asarray(loss, x.dtype), (x, t), vjp), reduction)
+    return reduce(op(loss, (x, t), vjp), reduction)
 
 
 # ----------------------------------------------------------------------------------
 # KL divergence
 # ----------------------------------------------------------------------------------
-
-
-def _broadcast(x: Tensor, t: Tensor, who: str):
-    try:
-        return np.broadcast_shapes(x.shape, t.shape)
-    except ValueError:
-        raise RuntimeError(f"{who}: the size of input {list(x.shape)} and target {list(t.shape)} "
-                           "cannot be broadcast together") from None
 
 
 def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False) -> Tensor:
@@ -520,10 +472,10 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
     who = "kl_div"
     reduction = check_reduction(reduction, ("none", "mean", "sum", "batchmean"))
     x, t = input, target
-    _float_input(x, who)
-    shape = _broadcast(x, t, who)
-    _same_dtype(t.data, x.dtype, who, "target")
-    xd, td = x.data, t.data
+    check_float_input(x, who)
+    shape = broadcast_shapes(who, input=x, target=t)
+    check(np.issubdtype(t.dtype, np.floating), RuntimeError, f"{who}: Integral inputs not supported.")
+    xd, td = x.data, t.data  # a float target of another width promotes, as in torch
     with np.errstate(divide="ignore", invalid="ignore"):
         if log_target:
             et = np.exp(td)
@@ -534,23 +486,19 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
     def vjp(g):
         gx = gt = None
         if x.requires_grad:
-            gx = ag.unbroadcast(g * -(et if log_target else td), x.shape)
+            gx = grad_to(g * -(et if log_target else td), x)
         if t.requires_grad:
             with np.errstate(divide="ignore", invalid="ignore"):
                 if log_target:
                     d = et * (td - xd + 1)
                 else:
                     d = np.where(td != 0, np.log(td), np.zeros((), td.dtype)) + td / td - xd
-            gt = ag.unbroadcast(g * d, t.shape)
+            gt = grad_to(g * d, t)
         return gx, gt
 
-    loss = op(np.asarray(np.broadcast_to(loss, shape), x.dtype), (x, t), vjp)
+    loss = op(np.broadcast_to(loss, shape).copy(), (x, t), vjp)
     if reduction == "batchmean":
-        total = ag.sum_(loss)
-        if x.ndim == 0:
-            return total
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return ag.div(total, float(x.shape[0]) if x.shape[0] else np.nan)
+        return reduce(loss, "mean", denom=x.shape[0]) if x.ndim else reduce(loss, "sum")
     return reduce(loss, reduction)
 
 
@@ -563,24 +511,6 @@ def _vector_or_matrix(x: Tensor, who: str) -> None:
     ok = (x.ndim == 1 and x.shape[0] != 0) or (x.ndim == 2 and x.shape[1] != 0)
     check(ok, RuntimeError, f"{who}: Expected non-empty vector or matrix with optional 0-dim batch size, "
                             f"but got: {list(x.shape)}")
-
-
-def _row_reduce(per: np.ndarray, reduction: str, dt):
-    if reduction == "none":
-        return per
-    if reduction == "sum":
-        return np.asarray(per.sum(), dt)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.asarray(per.sum() / per.size if per.size else np.nan, dt)
-
-
-def _row_cotangent(g, reduction: str, shape, dt):
-    if reduction == "none":
-        return g
-    if reduction == "sum":
-        return np.broadcast_to(g, shape)
-    n = int(np.prod(shape, dtype=np.int64))
-    return np.broadcast_to(np.asarray(g / n if n else g, dt), shape)
 
 
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight=None,
@@ -599,7 +529,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     reduction = check_reduction(reduction)
     check(p in (1, 2), ValueError, f"{who}: only p == 1 and p == 2 supported (got p={p})")
     x = input
-    _float_input(x, who)
+    check_float_input(x, who)
     _vector_or_matrix(x, who)
     t = target.data
     check(t.dtype == np.int64, RuntimeError, f"{who}: expected scalar type Long but found {t.dtype} (target)")
@@ -627,10 +557,10 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         h = h * w[ty][:, None]
     per = (h.sum(axis=1) / C).astype(dt, copy=False)
     per_shape = (N,) if x.ndim == 2 else ()
-    out = _row_reduce(per.reshape(per_shape), reduction, dt)
+    out, spread = reduce_array(per.reshape(per_shape), reduction)
 
     def vjp(g):
-        gr = np.asarray(_row_cotangent(g, reduction, per_shape, dt)).reshape(N, 1)
+        gr = np.broadcast_to(spread(g), per_shape).reshape(N, 1)
         d = active.astype(dt) if p == 1 else np.where(active, 2 * z, np.zeros((), dt))
         if w is not None:
             d = d * w[ty][:, None]
@@ -656,7 +586,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean
     who = "multilabel_margin_loss"
     reduction = check_reduction(reduction)
     x = input
-    _float_input(x, who)
+    check_float_input(x, who)
     _vector_or_matrix(x, who)
     t = target.data
     check(t.dtype == np.int64, RuntimeError, f"{who}: expected scalar type Long but found {t.dtype} (target)")
@@ -678,10 +608,10 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean
     cw = count.astype(dt)[:, :, None]
     per = (np.where(active, z, np.zeros((), dt)) * cw).sum(axis=(1, 2)) / C
     per_shape = (N,) if x.ndim == 2 else ()
-    out = _row_reduce(per.astype(dt, copy=False).reshape(per_shape), reduction, dt)
+    out, spread = reduce_array(per.astype(dt, copy=False).reshape(per_shape), reduction)
 
     def vjp(g):
-        gr = np.asarray(_row_cotangent(g, reduction, per_shape, dt)).reshape(N, 1)
+        gr = np.broadcast_to(spread(g), per_shape).reshape(N, 1)
         a = np.where(active, cw, np.zeros((), dt))
         gx = a.sum(axis=1) - a.sum(axis=2)  # +1 per pair to x_i, -1 per pair to x_j
         return (gx * (gr / C)).astype(dt, copy=False).reshape(x.shape), None
@@ -696,18 +626,23 @@ def soft_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> 
     who = "soft_margin_loss"
     reduction = check_reduction(reduction)
     x, t = input, target
-    _float_input(x, who)
-    shape = _broadcast(x, t, who)
-    _same_dtype(t.data, x.dtype, who, "target")
-    xd, td = x.data, t.data
-    with np.errstate(over="ignore"):
-        z = np.exp(-xd * td)
-    loss = np.asarray(np.broadcast_to(np.log1p(z), shape), x.dtype)
+    check_float_input(x, who)
+    shape = broadcast_shapes(who, input=x, target=t)
+    # torch: neg_out(out, x).mul_(t).exp_().log1p_() into an output of the input's
+    # dtype, so any target dtype is accepted (an integer one as the input's float
+    # dtype), the product -x t is rounded to the input's dtype, and so is the loss.
+    xd, td = x.data, target_array(x, t)
+    z = np.broadcast_to(xd, shape).copy()  # an array also when 0-d (the ufuncs below write into it)
+    np.negative(z, out=z)
+    with np.errstate(over="ignore", invalid="ignore"):
+        np.multiply(z, td, out=z, casting="same_kind")
+        np.exp(z, out=z)
+    loss = np.log1p(z)
 
     def vjp(g):
         with np.errstate(invalid="ignore"):
             gx = -(td * z) / (z + 1) * g
-        return ag.unbroadcast(gx, x.shape), None
+        return grad_to(gx, x), None
 
     return reduce(op(loss, (x, t), vjp), reduction)
 
@@ -724,10 +659,9 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight=None, redu
     who = "multilabel_soft_margin_loss"
     check(reduction in ("none", "mean", "sum"), ValueError, f"{reduction} is not valid")
     x, t = input, target
-    _float_input(x, who)
+    check_float_input(x, who)
     check(x.ndim >= 1, RuntimeError, f"{who}: expected an input with a class dimension, got a 0-d input")
-    shape = _broadcast(x, t, who)
-    _same_dtype(t.data, x.dtype, who, "target")
+    shape = broadcast_shapes(who, input=x, target=t)
     w = None
     if weight is not None:
         w = _arr(weight)
@@ -736,25 +670,27 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight=None, redu
         except ValueError:
             raise RuntimeError(f"{who}: weight of shape {list(w.shape)} cannot be broadcast to {list(shape)}") from None
         _same_dtype(w, x.dtype, who, "weight")
-    xd, td = x.data, t.data
-    loss = -(td * _log_sigmoid(xd) + (1 - td) * _log_sigmoid(-xd))
+    # torch's composite multiplies and subtracts the target with type promotion: an
+    # integer target counts as the input's dtype, a float64 one makes the loss
+    # float64, and 1 - t rejects a bool target.
+    xd, td = x.data, target_array(x, t, BOOL_SUBTRACTION)
+    loss = -(td * stable_log_sigmoid(xd) + (1 - td) * stable_log_sigmoid(-xd))
     if w is not None:
         loss = loss * w
-    loss = np.asarray(np.broadcast_to(loss, shape), x.dtype)
+    loss = np.broadcast_to(loss, shape).copy()
 
     def vjp(g):
         gx = gt = None
         if x.requires_grad:
-            gx = g * (_sigmoid(xd) - td)
+            gx = g * (stable_sigmoid(xd) - td)
             if w is not None:
                 gx = gx * w
-            gx = ag.unbroadcast(gx, x.shape)
+            gx = grad_to(gx, x)
         if t.requires_grad:
             gw = g * w if w is not None else g
             # torch's graph gives (-gw) ls(x) - (-gw) ls(-x); written as a difference so
             # that x = 0 yields +0 as torch's does
-            gt = gw * _log_sigmoid(-xd) - gw * _log_sigmoid(xd)
-            gt = ag.unbroadcast(gt, t.shape)
+            gt = grad_to(gw * stable_log_sigmoid(-xd) - gw * stable_log_sigmoid(xd), t)
         return gx, gt
 
     C = x.shape[-1]

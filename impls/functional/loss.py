@@ -12,9 +12,11 @@ its conventions at kinks:
   HingeEmbedding, CosineEmbedding, TripletMargin*).
 * ``minimum(a, b)`` splits the gradient in half on a tie (TripletMargin* swap).
 
-Reductions: 'none' keeps the elementwise loss, 'sum' sums, 'mean' divides the sum
-by the number of (broadcast) elements; the mean of an empty loss is NaN, as in
-torch. The gradient of 'mean' is ``g / n`` broadcast, as torch's kernels do.
+Reductions (:func:`reduce_array`, the one rule every loss in impls uses): 'none'
+keeps the elementwise loss, 'sum' sums, 'mean' divides the sum by a denominator,
+by default the number of (broadcast) elements, so the mean of an empty loss is
+0/0 = NaN, as in torch. The gradient of 'mean' is ``g / denominator`` broadcast,
+as torch's kernels do.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from .._validate import check
 from ..autograd import Tensor, op, sign, unbroadcast
 
 __all__ = [
-    "REDUCTIONS", "check_reduction", "reduce",
+    "REDUCTIONS", "check_reduction", "reduce", "reduce_array",
     "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss", "poisson_nll_loss", "gaussian_nll_loss",
     "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
     "triplet_margin_loss", "triplet_margin_with_distance_loss",
@@ -43,13 +45,43 @@ def check_reduction(reduction: str, allowed=REDUCTIONS) -> str:
     return reduction
 
 
-def reduce(loss: Tensor, reduction: str) -> Tensor:
-    """'none' -> as is; 'sum' -> sum; 'mean' -> mean (NaN for an empty loss, as torch)."""
+def reduce_array(loss: np.ndarray, reduction: str, denom=None):
+    """Reduce an unreduced loss array: the reduction rule of every loss in impls.
+
+    Returns ``(out, spread)``. ``out`` is ``loss`` itself ('none'), its sum ('sum'),
+    or its sum divided by ``denom`` ('mean'), in the loss's dtype. ``denom`` defaults
+    to the number of elements (so an empty loss gives 0/0 = NaN, as torch); cross
+    entropy and NLL pass the summed weights of the non-ignored targets (0/0 = NaN
+    when every target is ignored), KLDiv's 'batchmean' the batch size.
+    ``spread(g)`` maps the cotangent of ``out`` to the cotangent each element of
+    ``loss`` receives: ``g`` ('none': full shape; 'sum': 0-d) or ``g / denom``
+    ('mean': 0-d), in g's dtype. A 0-d result broadcasts against the loss; callers
+    multiply with it (it is cheaper than materialising the broadcast).
+    """
+    if reduction == "none":
+        return loss, lambda g: g
+    dt = loss.dtype
+    total = np.asarray(loss.sum(), dtype=dt)
+    if reduction == "sum":
+        return total, lambda g: g
+    d = np.asarray(loss.size if denom is None else denom, dtype=dt)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.asarray(total / d, dtype=dt)
+
+    def spread(g):
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            return np.asarray(g / d, dtype=g.dtype)
+
+    return out, spread
+
+
+def reduce(loss: Tensor, reduction: str, denom=None) -> Tensor:
+    """:func:`reduce_array` as a primitive on the tape, for a loss built from
+    primitives ('none' returns ``loss`` itself)."""
     if reduction == "none":
         return loss
-    if reduction == "sum":
-        return ag.sum_(loss)
-    return ag.mean(loss)
+    out, spread = reduce_array(loss.data, reduction, denom)
+    return op(out, (loss,), lambda g: (np.broadcast_to(spread(g), loss.shape).copy(),))
 
 
 # ----------------------------------------------------------------------------------
@@ -57,7 +89,7 @@ def reduce(loss: Tensor, reduction: str) -> Tensor:
 # ----------------------------------------------------------------------------------
 
 
-def _broadcast_shapes(who: str, **named) -> tuple:
+def broadcast_shapes(who: str, **named) -> tuple:
     """The broadcast shape of the named operands, or torch's RuntimeError."""
     shapes = {k: tuple(np.shape(v.data if isinstance(v, Tensor) else v)) for k, v in named.items()}
     try:
@@ -67,55 +99,54 @@ def _broadcast_shapes(who: str, **named) -> tuple:
         raise RuntimeError(f"{who}: the sizes of {desc} cannot be broadcast together") from None
 
 
-# Kept for the classification losses, which import it from here.
-def _broadcast_pair(input: Tensor, target: Tensor, who: str):
-    return _broadcast_shapes(who, input=input, target=target)
+#: torch's message where a loss's formula subtracts or negates a bool target.
+BOOL_SUBTRACTION = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to invert "
+                    "a mask, use the `~` or `logical_not()` operator instead.")
+BOOL_NEGATION = ("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, "
+                 "use the `~` or `logical_not()` operator instead.")
 
 
-def _reduce_array(loss: np.ndarray, reduction: str) -> np.ndarray:
-    if reduction == "none":
-        return loss
-    total = np.asarray(loss.sum(), dtype=loss.dtype)
-    if reduction == "sum":
-        return total
-    if loss.size == 0:
-        return np.asarray(np.nan, dtype=loss.dtype)
-    return np.asarray(total / loss.dtype.type(loss.size), dtype=loss.dtype)
+def target_array(input: Tensor, target: Tensor, bool_error: str | None = None) -> np.ndarray:
+    """The target's values as torch's type promotion combines them with a float input.
+
+    torch promotes by category: an integer or bool target next to a float input takes
+    the input's dtype (NumPy would compute int32/int64 with float32 in float64); a
+    float target keeps its dtype, and NumPy's promotion of two floats is torch's
+    (float32 with float64 computes in, and returns, float64). ``bool_error``: torch's
+    RuntimeError where the loss's formula subtracts or negates the target."""
+    t = target.data
+    check(not (bool_error and t.dtype == np.bool_), RuntimeError, bool_error or "")
+    if np.issubdtype(t.dtype, np.floating) or not np.issubdtype(input.dtype, np.floating):
+        return t
+    return t.astype(input.dtype)
 
 
-def _grad_scale(g: np.ndarray, reduction: str, n: int) -> np.ndarray:
-    """The cotangent each element of the unreduced loss receives: g itself ('none',
-    'sum'), or g / n ('mean'), in g's dtype."""
-    if reduction == "mean" and n:
-        return np.asarray(g / g.dtype.type(n), dtype=g.dtype)
-    return g
+def grad_to(g: np.ndarray, parent: Tensor, shape=None) -> np.ndarray:
+    """A cotangent formed at the broadcast ``shape`` (default: its own), summed back
+    to ``parent``'s shape and cast to ``parent``'s dtype: torch gives every input a
+    gradient of its own dtype, also when a float32 input met a float64 target."""
+    if shape is not None:
+        g = np.broadcast_to(g, shape)
+    return unbroadcast(g, parent.shape).astype(parent.dtype, copy=False)
 
 
-def _as_float_tensor(x, like: Tensor) -> Tensor:
-    if isinstance(x, Tensor):
-        return x
-    return Tensor(np.asarray(x, dtype=like.dtype))
-
-
-def _pointwise(who, input: Tensor, target: Tensor, reduction: str, forward, backward) -> Tensor:
+def _pointwise(who, input: Tensor, target: Tensor, reduction: str, forward, backward, bool_error=None) -> Tensor:
     """A loss ``l = f(input, target)`` elementwise on the broadcast pair, reduced.
     ``backward(x, t, gn)`` returns (d l/d input * gn, d l/d target * gn) at full shape,
-    computing only what ``need`` asks for."""
-    shape = _broadcast_shapes(who, input=input, target=target)
-    x, t = input.data, target.data
+    computing only what ``need`` asks for. The target is promoted as torch does
+    (:func:`target_array`)."""
+    shape = broadcast_shapes(who, input=input, target=target)
+    x, t = input.data, target_array(input, target, bool_error)
     with np.errstate(all="ignore"):
         loss = np.broadcast_to(forward(x, t), shape)
-    out = _reduce_array(np.asarray(loss), reduction)
-    n = int(np.prod(shape))
+    out, spread = reduce_array(np.asarray(loss), reduction)
 
     def vjp(g):
-        gn = _grad_scale(g, reduction, n)
+        gn = spread(g)
         with np.errstate(all="ignore"):
             gx, gt = backward(x, t, gn, input.requires_grad, target.requires_grad)
-        return (
-            unbroadcast(np.broadcast_to(gx, shape), input.shape) if gx is not None else None,
-            unbroadcast(np.broadcast_to(gt, shape), target.shape) if gt is not None else None,
-        )
+        return (grad_to(gx, input, shape) if gx is not None else None,
+                grad_to(gt, target, shape) if gt is not None else None)
 
     return op(out, (input, target), vjp)
 
@@ -165,7 +196,39 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
         gx = gn * sign(x - t)
         return (gx if need_x else None), (-gx if need_t else None)
 
-    return _pointwise("l1_loss", input, target, reduction, fwd, bwd)
+    return _pointwise("l1_loss", input, target, reduction, fwd, bwd, BOOL_SUBTRACTION)
+
+
+def _clipped_quadratic(who, input: Tensor, target: Tensor, reduction: str, k: float, divide: bool) -> Tensor:
+    """Huber's loss and its backward, shared with SmoothL1 (which is Huber / beta).
+
+    Forward: with z = |x - y| and c = min(z, k), ``c (z - c/2)`` is 0.5 z^2 below k
+    and k (z - k/2) above, with the same roundings as the two-branch form (0.5 is
+    exact); ``divide`` divides it by k. Backward: ``clip(d, -k, k) g`` with
+    d = x - y for the input and d = y - x for the target (NaN stays NaN), divided
+    by k when ``divide`` (so exactly +-g beyond the kink)."""
+
+    def fwd(x, t):
+        z = np.abs(x - t)
+        c = np.clip(z, z.dtype.type(0), z.dtype.type(k))  # min(z, k) for z >= +0 or NaN (clip is fast)
+        h = np.multiply(c, z.dtype.type(0.5))
+        z -= h
+        z *= c
+        if divide:
+            z /= k
+        return z
+
+    def piece(d, gn):
+        np.clip(d, -k, k, out=d)
+        if divide:
+            d /= k
+        d *= gn
+        return d
+
+    def bwd(x, t, gn, need_x, need_t):
+        return (piece(np.asarray(x - t), gn) if need_x else None), (piece(np.asarray(t - x), gn) if need_t else None)
+
+    return _pointwise(who, input, target, reduction, fwd, bwd)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
@@ -177,31 +240,12 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     ±delta g (the loss is C^1). NaN differences give NaN gradients. The target's
     gradient is the same formula with d = y - x."""
     check(delta > 0, RuntimeError, f"huber_loss does not support non-positive values for delta, got delta={delta}")
-    delta = float(delta)
-
-    def fwd(x, t):
-        # c = min(z, delta): c (z - c/2) is 0.5 z^2 below delta and delta (z - delta/2)
-        # above, with the same roundings as the two-branch form (0.5 is exact).
-        z = np.abs(x - t)
-        c = np.minimum(z, z.dtype.type(delta))
-        z -= 0.5 * c
-        z *= c
-        return z
-
-    def piece(d, gn):
-        # -delta g below -delta, delta g above, d g between (NaN stays NaN)
-        np.clip(d, -delta, delta, out=d)
-        d *= gn
-        return d
-
-    def bwd(x, t, gn, need_x, need_t):
-        return (piece(np.asarray(x - t), gn) if need_x else None), (piece(np.asarray(t - x), gn) if need_t else None)
-
-    return _pointwise("huber_loss", input, target, reduction, fwd, bwd)
+    return _clipped_quadratic("huber_loss", input, target, reduction, float(delta), divide=False)
 
 
 def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0) -> Tensor:
-    """l = 0.5 z^2 / beta if z < beta else z - 0.5 beta, z = |x - y|.
+    """l = 0.5 z^2 / beta if z < beta else z - 0.5 beta, z = |x - y| (Huber with
+    delta = beta, divided by beta; z - beta/2 to within an ulp above beta).
 
     torch rejects ``beta < 0`` (RuntimeError) and turns ``beta == 0`` into
     :func:`l1_loss` (functional.smooth_l1_loss), whose gradient at d == 0 and at NaN
@@ -210,29 +254,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta:
     check(beta >= 0, RuntimeError, f"smooth_l1_loss does not support negative values for beta, got beta={beta}")
     if beta == 0:
         return l1_loss(input, target, reduction)
-    beta = float(beta)
-
-    def fwd(x, t):
-        # c = min(z, beta): c (z - c/2) / beta is 0.5 z^2 / beta below beta and
-        # z - beta/2 (to within an ulp) above.
-        z = np.abs(x - t)
-        c = np.minimum(z, z.dtype.type(beta))
-        z -= 0.5 * c
-        z *= c
-        z /= beta
-        return z
-
-    def piece(d, gn):
-        # -g below -beta, g above, (d / beta) g between (NaN stays NaN)
-        d /= beta
-        np.clip(d, -1.0, 1.0, out=d)
-        d *= gn
-        return d
-
-    def bwd(x, t, gn, need_x, need_t):
-        return (piece(np.asarray(x - t), gn) if need_x else None), (piece(np.asarray(t - x), gn) if need_t else None)
-
-    return _pointwise("smooth_l1_loss", input, target, reduction, fwd, bwd)
+    return _clipped_quadratic("smooth_l1_loss", input, target, reduction, float(beta), divide=True)
 
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -257,8 +279,8 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     """
     eps = float(eps)
 
-    shape = _broadcast_shapes("poisson_nll_loss", input=input, target=target)
-    x, t = input.data, target.data
+    shape = broadcast_shapes("poisson_nll_loss", input=input, target=target)
+    x, t = input.data, target_array(input, target, BOOL_SUBTRACTION if full else None)
     with np.errstate(all="ignore"):
         rate = np.exp(x) if log_input else np.log(x + eps)  # exp(x), or log(x + eps)
         loss = rate - t * x if log_input else x - t * rate
@@ -266,15 +288,14 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
             stirling = np.where(t <= 1, x.dtype.type(0), t * np.log(t) - t + 0.5 * np.log((2.0 * math.pi) * t))
             loss = loss + stirling
         loss = np.broadcast_to(loss, shape)
-    out = _reduce_array(np.asarray(loss), reduction)
-    n = int(np.prod(shape))
+    out, spread = reduce_array(np.asarray(loss), reduction)
 
     def vjp(g):
         # Each term's gradient is formed in the shape torch's graph forms it (a term
         # of x alone in x's shape, of t alone in t's shape, products at the broadcast
         # shape, then reduced), so NaN/inf patterns match torch's also when one
         # operand is broadcast over an empty batch (0 * log 0 is NaN there too).
-        gn = np.broadcast_to(_grad_scale(g, reduction, n), shape)
+        gn = np.broadcast_to(spread(g), shape)
         gx = gt = None
         with np.errstate(all="ignore"):
             if input.requires_grad:
@@ -329,8 +350,12 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
         else:
             raise ValueError(f"var is of incorrect size: var {var.shape} for input {input.shape}")
     check(reduction in REDUCTIONS, ValueError, f"{reduction} is not valid")
-    shape = _broadcast_shapes("gaussian_nll_loss", input=input, target=target, var=np.empty(vshape, dtype=np.int8))
-    x, t, v = input.data, target.data, np.maximum(var.data.reshape(vshape), var.dtype.type(eps))
+    # torch clamps a clone of var in place with a float eps, which an integer var cannot hold
+    check(np.issubdtype(var.dtype, np.floating), RuntimeError,
+          f"gaussian_nll_loss: result type Float can't be cast to the desired output type {var.dtype} (var)")
+    shape = broadcast_shapes("gaussian_nll_loss", input=input, target=target, var=np.empty(vshape, dtype=np.int8))
+    x, t = input.data, target_array(input, target, BOOL_SUBTRACTION)
+    v = np.maximum(var.data.reshape(vshape), var.dtype.type(eps))
     with np.errstate(all="ignore"):
         d = x - t
         q = d * d
@@ -338,23 +363,22 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var, full: bool = False, ep
         if full:
             loss = loss + _HALF_LOG_2PI
         loss = np.broadcast_to(loss, shape)
-    out = _reduce_array(np.asarray(loss), reduction)
-    n = int(np.prod(shape))
+    out, spread = reduce_array(np.asarray(loss), reduction)
 
     def vjp(g):
-        gn = _grad_scale(g, reduction, n)
+        gn = spread(g)
         gx = gt = gv = None
         with np.errstate(all="ignore"):
             gi = 0.5 * gn  # the cotangent inside 0.5 * (...)
             if input.requires_grad or target.requires_grad:
                 gd = np.broadcast_to((gi / v) * (2.0 * d), shape)
-                gx = unbroadcast(gd, input.shape) if input.requires_grad else None
-                gt = unbroadcast(-gd, target.shape) if target.requires_grad else None
+                gx = grad_to(gd, input) if input.requires_grad else None
+                gt = grad_to(-gd, target) if target.requires_grad else None
             if var.requires_grad:
                 # torch's two terms (log and division backward), which also give
                 # 0 rather than inf/inf at var = inf
                 gv = np.broadcast_to(gi / v - gi * ((q / v) / v), shape)
-                gv = unbroadcast(gv, vshape).reshape(var.shape)
+                gv = unbroadcast(gv, vshape).reshape(var.shape).astype(var.dtype, copy=False)
         return gx, gt, gv
 
     return op(out, (input, target, var), vjp)
@@ -397,24 +421,23 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     check(input1.ndim == input2.ndim == target.ndim, RuntimeError,
           f"margin_ranking_loss: All input tensors should have same dimension but got sizes: input1: {input1.shape}, "
           f"input2: {input2.shape}, target: {target.shape}")
-    shape = _broadcast_shapes("margin_ranking_loss", input1=input1, input2=input2, target=target)
-    x1, x2, y = input1.data, input2.data, target.data
+    shape = broadcast_shapes("margin_ranking_loss", input1=input1, input2=input2, target=target)
+    x1, x2, y = input1.data, input2.data, target_array(input1, target, BOOL_NEGATION)
     margin = float(margin)
     with np.errstate(all="ignore"):
         a = x1 - x2
         v = np.broadcast_to((-y) * a + margin, shape)
         loss = np.maximum(v, v.dtype.type(0))
-    out = _reduce_array(loss, reduction)
-    n = int(np.prod(shape))
+    out, spread = reduce_array(loss, reduction)
 
     def vjp(g):
-        gn = _grad_scale(g, reduction, n)
+        gn = spread(g)
         with np.errstate(all="ignore"):
             ge = np.where(v >= 0, gn, gn.dtype.type(0))
             ga = ge * (-y)
-            return (unbroadcast(ga, input1.shape) if input1.requires_grad else None,
-                    unbroadcast(-ga, input2.shape) if input2.requires_grad else None,
-                    unbroadcast(-(ge * a), target.shape) if target.requires_grad else None)
+            return (grad_to(ga, input1) if input1.requires_grad else None,
+                    grad_to(-ga, input2) if input2.requires_grad else None,
+                    grad_to(-(ge * a), target) if target.requires_grad else None)
 
     return op(out, (input1, input2, target), vjp)
 
@@ -424,7 +447,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, red
     composite, so a target other than ±1 gets both terms, and input and target
     broadcast). The target gets no gradient. At margin - x == 0 the hinge passes
     the gradient (clamp_min's >= rule): dl/dx = -g there for y == -1."""
-    shape = _broadcast_shapes("hinge_embedding_loss", input=input, target=target)
+    shape = broadcast_shapes("hinge_embedding_loss", input=input, target=target)
     x, y = input.data, target.data
     margin = float(margin)
     zero = x.dtype.type(0)
@@ -432,13 +455,12 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, red
         m = margin - x
         not_pos, not_neg = y != 1, y != -1
         loss = np.broadcast_to(np.where(not_pos, np.maximum(m, zero), zero) + np.where(not_neg, x, zero), shape)
-    out = _reduce_array(np.asarray(loss), reduction)
-    n = int(np.prod(shape))
+    out, spread = reduce_array(np.asarray(loss), reduction)
 
     def vjp(g):
-        gn = _grad_scale(g, reduction, n)
+        gn = spread(g)
         gx = np.where(not_neg, gn, zero) - np.where(not_pos & (m >= 0), gn, zero)
-        return unbroadcast(np.broadcast_to(gx, shape), input.shape), None
+        return grad_to(gx, input, shape), None
 
     return op(out, (input, target), vjp)
 
@@ -468,11 +490,11 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     else:
         check(input1.ndim == 1, RuntimeError,
               f"0D target tensor expects 1D input tensors, but found inputs with sizes {list(input1.shape)} and {list(input2.shape)}.")
-    full_shape = _broadcast_shapes("cosine_embedding_loss", input1=input1, input2=input2)
+    full_shape = broadcast_shapes("cosine_embedding_loss", input1=input1, input2=input2)
     axis = target.ndim
     check(len(full_shape) > axis, RuntimeError, "cosine_embedding_loss: inputs have no feature dimension")
     cos_shape = full_shape[:axis] + full_shape[axis + 1:]
-    shape = _broadcast_shapes("cosine_embedding_loss", cos=np.empty(cos_shape, np.int8), target=target)
+    shape = broadcast_shapes("cosine_embedding_loss", cos=np.empty(cos_shape, np.int8), target=target)
     x1, x2, y = input1.data, input2.data, target.data
     margin = float(margin)
     zero = x1.dtype.type(0)
@@ -485,11 +507,10 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
         cos = prod / denom
         pos, neg = y == 1, y == -1
         loss = np.broadcast_to(np.where(pos, 1 - cos, zero) + np.where(neg, np.maximum(cos - margin, zero), zero), shape)
-    out = _reduce_array(np.asarray(loss), reduction)
-    n = int(np.prod(shape))
+    out, spread = reduce_array(np.asarray(loss), reduction)
 
     def vjp(g):
-        gn = _grad_scale(g, reduction, n)
+        gn = spread(g)
         with np.errstate(all="ignore"):
             gcos = np.where(pos, -gn, zero) + np.where(neg & (cos - margin >= 0), gn, zero)
             gcos = unbroadcast(np.broadcast_to(gcos, shape), cos_shape)
@@ -507,8 +528,8 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
             # cancellation costs nothing), which gives torch's sign of zero as well.
             g1 = (scale * w2 + (-(scale * p / n1)) * w1).astype(x1.dtype) if input1.requires_grad else None
             g2 = (scale * w1 + (-(scale * p / n2)) * w2).astype(x2.dtype) if input2.requires_grad else None
-        return (None if g1 is None else unbroadcast(np.broadcast_to(g1, full_shape), input1.shape),
-                None if g2 is None else unbroadcast(np.broadcast_to(g2, full_shape), input2.shape),
+        return (None if g1 is None else grad_to(g1, input1, full_shape),
+                None if g2 is None else grad_to(g2, input2, full_shape),
                 None)
 
     return op(out, (input1, input2, target), vjp)
@@ -572,7 +593,7 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     """||x1 - x2 + eps||_p over the last dim (torch.pairwise_distance: eps is added to
     the difference, not to the norm; x1 and x2 broadcast). Backward: norm_backward
     above; x2 gets the negated gradient."""
-    shape = _broadcast_shapes("pairwise_distance", x1=x1, x2=x2)
+    shape = broadcast_shapes("pairwise_distance", x1=x1, x2=x2)
     p, eps = float(p), float(eps)
     with np.errstate(all="ignore"):
         diff = np.broadcast_to(x1.data - x2.data + eps, shape)

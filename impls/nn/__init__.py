@@ -5,16 +5,23 @@ Each category file mirrors torch/nn/modules/<category>.py and lists its classes 
 """
 
 from .module import Module, Parameter  # noqa: F401
+from . import init  # noqa: F401
 from .activation import *  # noqa: F401,F403
 from .adaptive import *  # noqa: F401,F403
 from .batchnorm import *  # noqa: F401,F403
 from .classification import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
 from .ctc import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .flatten import *  # noqa: F401,F403
+from .fold import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
+from .pixelshuffle import *  # noqa: F401,F403
+from .upsampling import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from . import utils  # noqa: F401
 from .attention import *  # noqa: F401,F403

@@ -21,10 +21,6 @@ __all__ = [
 ]
 
 
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-
-
 def _float_input(x, who: str) -> None:
     """torch's activation kernels are not implemented for integer tensors."""
     check(np.issubdtype(x.dtype, np.floating), NotImplementedError,

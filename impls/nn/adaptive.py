@@ -12,9 +12,10 @@ bias=False). forward(input, target) returns ``_ASMoutput(output, loss)``:
 empty batch, as torch). Only the rows whose target falls in a cluster go through
 that cluster's tail, as in torch.
 
-The math lives here (this class has no torch.nn.functional counterpart): two fused
-primitives, ``_log_softmax`` and ``_log_softmax_gather``, with their backward beside
-them, and a row scatter. The only Python loop is over clusters.
+The math lives here (this class has no torch.nn.functional counterpart): the fused
+primitive ``_log_softmax_gather`` with its backward beside it, row gathers and
+scatters, and ``functional.log_softmax`` for the full distribution. The only
+Python loop is over clusters.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from collections import namedtuple
 import numpy as np
 
 from .. import autograd as ag
-from .._validate import check
+from .._validate import check, check_float_input
 from ..autograd import Tensor, op
+from ..functional.activation import log_softmax, stable_log_softmax
+from ..functional.loss import reduce
 from .container import Sequential
 from .linear import Linear
 from .module import Module, check_device, resolve_dtype
@@ -40,26 +43,9 @@ WHO = "AdaptiveLogSoftmaxWithLoss"
 
 # -- fused primitives --------------------------------------------------------------
 
-def _log_softmax_rows(z: np.ndarray) -> np.ndarray:
-    """log_softmax over the last axis: z - max - log(sum(exp(z - max))), as torch's
-    CPU kernel: a row holding +inf, or only -inf, is all NaN."""
-    if z.shape[-1] == 0:
-        return z.copy()
-    m = z.max(axis=-1, keepdims=True)  # no guard for +-inf: torch's NaN rows come out the same
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        shifted = z - m
-        return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-
-
-def _log_softmax(z: Tensor) -> Tensor:
-    """log_softmax over the last axis. Backward: g - exp(out) * sum(g)."""
-    out = _log_softmax_rows(z.data)
-    return op(out, (z,), lambda g: (g - np.exp(out) * g.sum(axis=-1, keepdims=True),))
-
-
 def _log_softmax_gather(z: Tensor, index: np.ndarray) -> Tensor:
     """``log_softmax(z)[n, index[n]]`` for z (n, k). Backward: g_n (onehot - softmax)."""
-    lsm = _log_softmax_rows(z.data)
+    lsm = stable_log_softmax(z.data, -1)
     rows = np.arange(z.shape[0])
     out = lsm[rows, index]
 
@@ -171,8 +157,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             raise RuntimeError(f"{WHO}: 0D or 1D target tensor expected, multi-target not supported (target shape {tg.shape})")
         check(np.issubdtype(tg.dtype, np.integer), RuntimeError,
               f"{WHO}: gather(): Expected dtype int32/int64 for index (target dtype {tg.dtype})")
-        check(np.issubdtype(input.dtype, np.floating), RuntimeError,
-              f"{WHO}: expected a floating point input, got dtype {input.dtype}")
+        check_float_input(input, WHO)
         check(input.shape[-1] == self.in_features, RuntimeError,
               f"{WHO}: mat1 and mat2 shapes cannot be multiplied: input has {input.shape[-1]} features, "
               f"in_features is {self.in_features}")
@@ -202,8 +187,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         output = _log_softmax_gather(self.head(x), gather_inds)
         for term in cluster_terms:
             output = output + term
-        with np.errstate(invalid="ignore", divide="ignore"):
-            loss = ag.mean(-output)
+        loss = reduce(-output, "mean")
         if not batched:
             output = ag.reshape(output, ())
         return _ASMoutput(output, loss)
@@ -215,17 +199,17 @@ class AdaptiveLogSoftmaxWithLoss(Module):
               f"{WHO}.{who}: Dimension out of range (expected to be in range of [-1, 0], but got 1): "
               f"input must be (N, in_features), got shape {tuple(x.shape)}")
         check(x.ndim == 2, RuntimeError, f"{WHO}.{who}: input must be (N, in_features), got shape {tuple(x.shape)}")
-        check(np.issubdtype(x.dtype, np.floating), RuntimeError, f"{WHO}.{who}: expected a floating point input, got {x.dtype}")
+        check_float_input(x, f"{WHO}.{who}")
         check(x.shape[1] == self.in_features, RuntimeError,
               f"{WHO}.{who}: mat1 and mat2 shapes cannot be multiplied: input has {x.shape[1]} features, "
               f"in_features is {self.in_features}")
         return x
 
     def _full_log_prob(self, x: Tensor, head_output: Tensor) -> Tensor:
-        head_lp = _log_softmax(head_output)
+        head_lp = log_softmax(head_output, -1)
         blocks = [head_lp[:, : self.shortlist_size]]
         for i in range(self.n_clusters):
-            cluster_lp = _log_softmax(self.tail[i](x))
+            cluster_lp = log_softmax(self.tail[i](x), -1)
             blocks.append(cluster_lp + head_lp[:, self.shortlist_size + i: self.shortlist_size + i + 1])
         return ag.concatenate(blocks, axis=1)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from .. import functional as F
 from .._validate import check
 from . import init
@@ -36,12 +38,16 @@ class Linear(Module):
         check_device(device)
         dt = resolve_dtype(dtype)
         self.in_features, self.out_features = int(in_features), int(out_features)
-        bound = init.fan_in_bound(self.in_features)
-        self.weight = Parameter(init.uniform((self.out_features, self.in_features), bound, dt))
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dt))
         if bias:
-            self.bias = Parameter(init.uniform((self.out_features,), bound, dt))
+            self.bias = Parameter(np.empty(self.out_features, dt))
         else:
             self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """torch's: kaiming_uniform_(weight, a=sqrt(5)), i.e. U(+-1/sqrt(in_features)), and the bias U(+-1/sqrt(in_features))."""
+        init.reset_linear_(self.weight, self.bias)
 
     def forward(self, input):
         return F.linear(input, self.weight, self.bias)

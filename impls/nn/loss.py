@@ -47,7 +47,7 @@ class MSELoss(_Loss):
     """l_n = (x_n - y_n)^2, reduced by ``reduction``; input and target broadcast."""
 
     def forward(self, input, target):
-        L._broadcast_shapes("MSELoss", input=input, target=target)  # torch broadcasts before it reads reduction
+        L.broadcast_shapes("MSELoss", input=input, target=target)  # torch broadcasts before it reads reduction
         return F.mse_loss(input, target, F.check_reduction(self.reduction))
 
 
@@ -55,7 +55,7 @@ class L1Loss(_Loss):
     """l_n = |x_n - y_n|, reduced by ``reduction``; input and target broadcast."""
 
     def forward(self, input, target):
-        L._broadcast_shapes("L1Loss", input=input, target=target)
+        L.broadcast_shapes("L1Loss", input=input, target=target)
         return F.l1_loss(input, target, F.check_reduction(self.reduction))
 
 
@@ -70,7 +70,7 @@ class HuberLoss(_Loss):
         self.delta = delta
 
     def forward(self, input, target):
-        L._broadcast_shapes("HuberLoss", input=input, target=target)
+        L.broadcast_shapes("HuberLoss", input=input, target=target)
         return F.huber_loss(input, target, F.check_reduction(self.reduction), self.delta)
 
 
@@ -83,7 +83,7 @@ class SmoothL1Loss(_Loss):
         self.beta = beta
 
     def forward(self, input, target):
-        L._broadcast_shapes("SmoothL1Loss", input=input, target=target)
+        L.broadcast_shapes("SmoothL1Loss", input=input, target=target)
         return F.smooth_l1_loss(input, target, F.check_reduction(self.reduction), self.beta)
 
 

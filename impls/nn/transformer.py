@@ -18,9 +18,10 @@ torch's autograd case), because their results differ where it matters:
   norm). A float padding mask counts every nonzero entry as padding there (the
   slow path adds it).
 
-``LayerNorm`` and ``ModuleList`` here are private stand-ins, with torch's names
-(for ``repr``) but not exported: ``impls.nn.LayerNorm`` and the containers are
-written in parallel branches, and the lead swaps them in on merge.
+``LayerNorm`` here is a private stand-in (last dimension only) with torch's name,
+repr and state (``weight``, ``bias``), not exported: ``impls.nn.LayerNorm`` is written
+in a parallel branch, and the lead swaps it in on merge. ``ModuleList`` is the
+containers' twin (impls/nn/container.py).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ..autograd import Tensor
 from ..functional.attention import transformer_layer_norm
 from .activation import GELU, ReLU
 from .attention import MultiheadAttention, canonical_mask, computed_in_float64
+from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
 from .module import Module, Parameter, check_device, resolve_dtype
@@ -71,41 +73,6 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
-
-
-class ModuleList(Module):
-    """Private stand-in for torch's ModuleList (indexing, iteration, torch's repr
-    with repeated blocks compressed): swap for the containers' twin on merge."""
-
-    def __init__(self, modules=None):
-        super().__init__()
-        for i, m in enumerate(modules or ()):
-            self.add_module(str(i), m)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __getitem__(self, i):
-        return list(self._modules.values())[i]
-
-    def __repr__(self):
-        reprs = [repr(m) for m in self]
-        if not reprs:
-            return "ModuleList()"
-        blocks = [[0, 0, reprs[0]]]
-        for i, r in enumerate(reprs[1:], 1):
-            if r == blocks[-1][2]:
-                blocks[-1][1] = i
-            else:
-                blocks.append([i, i, r])
-        lines = []
-        for start, end, r in blocks:
-            head = f"({start}): " if start == end else f"({start}-{end}): {end - start + 1} x "
-            lines.append((head + r).replace("\n", "\n  "))
-        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
 
 
 def _clones(module, n):

@@ -1,17 +1,21 @@
 """The catalog: one Entry per torch.nn class, gathered from the family modules.
 
 A family module (``core``, ``activations``, ``losses``, ...) defines ``ENTRIES``
-(a list of :class:`Entry`). Classes deliberately left out are in ``scope.py``
-with a reason. Adding a family module means adding its name to ``FAMILIES``.
+(a list of :class:`nnparity.catalog.Entry`). Classes deliberately left out are in
+``scope.py`` with a reason. Adding a family module means adding its name to
+``FAMILIES``. The harness finds this module through ``[tool.nnparity] catalog`` in
+pyproject.toml and reads ``CATALOG``, ``OUT_OF_SCOPE`` and ``NOT_YET``.
 """
 
 from __future__ import annotations
 
 import importlib
 
-from .entry import CHECK_KINDS, LAYOUTS, Entry, Example, Inputs, Invalid  # noqa: F401
+from nnparity.catalog import Entry
 
-FAMILIES = ("core", "activations", "adaptive", "losses", "classification", "ctc", "rnn", "attention")
+from .scope import NOT_YET, OUT_OF_SCOPE  # noqa: F401
+
+FAMILIES = ("core", "activations", "adaptive", "losses", "classification", "ctc", "conv", "padding", "upsampling", "pooling", "rnn", "attention")
 
 
 def _load() -> dict[str, Entry]:

@@ -22,8 +22,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from ..strategies import float_arrays, float_input
-from .entry import Entry, Example, Inputs, Invalid
+from ..strategies import float_arrays, float_input, normal_array
+from nnparity.catalog import Entry, Example, Inputs, Invalid
 
 #: Points every elementwise activation is checked at, forward and gradient:
 #: NaN, infinities, signed zeros, and magnitudes where a naive exp/log over- or
@@ -60,10 +60,6 @@ def special_examples(extra_points=(), kwargs_list=({},), values=SPECIAL_VALUES, 
     return tuple(out)
 
 
-def _normal(shape, dt, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dt)
-
-
 def elementwise_inputs(kw, dt, layout):
     """Any shape; 'unbatched' is a 0-d input; 'empty' is a zero-size batch."""
     if layout == "empty":
@@ -74,7 +70,7 @@ def elementwise_inputs(kw, dt, layout):
 
 
 def _bench_elementwise(kwargs=None):
-    return lambda dt: (dict(kwargs or {}), Inputs((_normal((1000, 1000), dt),)))
+    return lambda dt: (dict(kwargs or {}), Inputs((normal_array((1000, 1000), dt),)))
 
 
 def _int_input(dt):
@@ -163,7 +159,7 @@ SOFTSHRINK = elementwise(
     extra_points=lambda kw: (kw.get("lambd", 0.5), -kw.get("lambd", 0.5), kw.get("lambd", 0.5) + 0.25,
                              -kw.get("lambd", 0.5) - 0.25),
     special_kwargs=({}, {"lambd": 1.5}, {"lambd": 0.0}),
-    invalid=(Invalid("negative-lambd", {"lambd": -1.0}, lambda dt: Inputs((_normal((3,), dt),))),),
+    invalid=(Invalid("negative-lambd", {"lambd": -1.0}, lambda dt: Inputs((normal_array((3,), dt),))),),
 )
 
 _THREES = (3.0, -3.0, 2.75, -2.75, 3.25, -3.25)
@@ -193,7 +189,7 @@ CELU = elementwise(
               st.fixed_dictionaries({"alpha": st.floats(-3, -1)})),
     extra_points=(-20.0, -5.0, 20.0),
     special_kwargs=({}, {"alpha": 2.5, "inplace": True}, {"alpha": -1.5}, {"alpha": 0.25}),
-    invalid=(Invalid("alpha=0", {"alpha": 0.0}, lambda dt: Inputs((_normal((3,), dt),))),),
+    invalid=(Invalid("alpha=0", {"alpha": 0.0}, lambda dt: Inputs((normal_array((3,), dt),))),),
 )
 
 SELU = elementwise("SELU", optional(inplace=INPLACE), extra_points=(-20.0, -5.0, 20.0),
@@ -210,7 +206,7 @@ GELU = elementwise(
     special_values=tuple(v for v in SPECIAL_VALUES if v != np.inf),
     examples=tuple(Example(f"special-plus-inf-alone{'-' + _kw_id(kw) if kw else ''}", "special", kw,
                            lambda dt: Inputs((np.array([np.inf], dt),))) for kw in ({}, {"approximate": "tanh"})),
-    invalid=(Invalid("bad-approximate", {"approximate": "exact"}, lambda dt: Inputs((_normal((3,), dt),))),),
+    invalid=(Invalid("bad-approximate", {"approximate": "exact"}, lambda dt: Inputs((normal_array((3,), dt),))),),
 )
 
 SIGMOID = elementwise("Sigmoid", extra_points=(-20.0, 20.0, -40.0, 40.0, -100.0, -800.0), int_rejected=False)
@@ -267,40 +263,25 @@ PRELU = Entry(
         Example("special-3-channels", "special", {"num_parameters": 3},
                 lambda dt: Inputs((np.array([[np.nan, 0.0, -0.0], [np.inf, -np.inf, -1.0], [-89.0, 0.0, 710.0]], dt),))),
         Example("0-d-input", "edge", {}, lambda dt: Inputs((np.array(-1.5, dt),))),
-        Example("1-d-input", "edge", {}, lambda dt: Inputs((_normal((5,), dt),))),
-        Example("4-d-input-channels", "edge", {"num_parameters": 3}, lambda dt: Inputs((_normal((2, 3, 2, 2), dt),))),
+        Example("1-d-input", "edge", {}, lambda dt: Inputs((normal_array((5,), dt),))),
+        Example("4-d-input-channels", "edge", {"num_parameters": 3}, lambda dt: Inputs((normal_array((2, 3, 2, 2), dt),))),
     ),
     invalid=(
         Invalid("channel-mismatch", {"num_parameters": 3}, lambda dt: Inputs((np.zeros((2, 4), dt),))),
         Invalid("1-d-input-many-parameters", {"num_parameters": 3}, lambda dt: Inputs((np.zeros((3,), dt),))),
     ),
-    bench=lambda dt: ({"num_parameters": 10}, Inputs((_normal((100, 10, 1000), dt),))),
+    bench=lambda dt: ({"num_parameters": 10}, Inputs((normal_array((100, 10, 1000), dt),))),
 )
 
 
 # -- RReLU ----------------------------------------------------------------------------
 
-def rrelu_slopes(torch_module, torch_args, seed):
-    """torch's slopes for ``seed``, exactly.
-
-    torch's CPU kernel (``_rrelu_with_noise_train``) walks the (contiguous) input in
-    order and draws one uniform double from [lower, upper] for each element with
-    x <= 0, none for the others. So its draws depend on the signs of the input
-    (not only its shape): running the module under the same seed on a probe with
-    the same sign pattern, -1 where x <= 0 and +1 elsewhere (NaN counts as > 0, as
-    ``NaN <= 0`` is false), consumes the generator identically, and the probe's
-    output there is -r exactly (the product -1 * r is exact)."""
-    import torch
-
-    (x,) = torch_args
-    if x.numel() == 0:
-        return None
-    probe = torch.where(x <= 0, torch.full_like(x, -1.0), torch.ones_like(x))
-    torch.manual_seed(seed)
-    with torch.no_grad():
-        out = torch_module(probe)
-    slopes = torch.where(x <= 0, -out, torch.ones_like(x))
-    return {"slopes": slopes.cpu().numpy()}
+def rrelu_slopes(draws):
+    """torch's slopes: the ``noise`` tensor ``rrelu_with_noise`` fills in training (ATen
+    ``_rrelu_with_noise_train``): a uniform draw from [lower, upper] where x <= 0
+    (NaN counts as > 0), 1 elsewhere."""
+    (draw,) = draws
+    return {"slopes": draw.values}
 
 
 def dkw_margin(n: int, alpha: float) -> float:
@@ -358,7 +339,7 @@ RRELU = elementwise(
     special_kwargs=({}, {"lower": 0.25, "upper": 0.25, "inplace": True}),
     examples=tuple(Example(f"special-eval-{i}", "special", {}, (lambda dt, c=c: Inputs((np.array(c, dt),))), mode="eval")
                    for i, c in enumerate([SPECIAL_VALUES[j:j + SPECIAL_CHUNK] for j in range(0, len(SPECIAL_VALUES), SPECIAL_CHUNK)])),
-    invalid=(Invalid("lower>upper", {"lower": 0.5, "upper": 0.1}, lambda dt: Inputs((_normal((3,), dt),))),),
+    invalid=(Invalid("lower>upper", {"lower": 0.5, "upper": 0.1}, lambda dt: Inputs((normal_array((3,), dt),))),),
     gradcheck=True,
 )
 
@@ -390,7 +371,7 @@ GLU = Entry(
                                              [0.0, np.nan, 89.0, -5.0, -710.0, 0.0, -0.0]], dt),))),
         Example("special-b", "special", {"dim": -1},
                 lambda dt: Inputs((np.array([[np.inf, -np.inf], [-np.inf, np.inf], [1.0, 710.0], [-0.0, -710.0]], dt),))),
-        Example("1-d", "edge", {"dim": 0}, lambda dt: Inputs((_normal((6,), dt),))),
+        Example("1-d", "edge", {"dim": 0}, lambda dt: Inputs((normal_array((6,), dt),))),
     ),
     invalid=(
         Invalid("odd-size", {}, lambda dt: Inputs((np.zeros((2, 3), dt),))),
@@ -398,7 +379,7 @@ GLU = Entry(
         Invalid("dim-out-of-range", {"dim": 3}, lambda dt: Inputs((np.zeros((2, 2), dt),))),
         Invalid("integer-input", {}, _int_input),
     ),
-    bench=lambda dt: ({}, Inputs((_normal((1000, 1000), dt),))),
+    bench=lambda dt: ({}, Inputs((normal_array((1000, 1000), dt),))),
 )
 
 
@@ -449,14 +430,14 @@ def softmax_entry(name):
         kwargs=optional(dim=st.sampled_from([None, 0, 1, -1, -2])),
         inputs=softmax_inputs, layouts=("batched", "unbatched", "empty"),
         examples=softmax_special({"dim": 0}) + (
-            Example("implicit-dim-3d", "edge", {}, lambda dt: Inputs((_normal((2, 3, 4), dt),))),
-            Example("implicit-dim-4d", "edge", {}, lambda dt: Inputs((_normal((2, 3, 2, 2), dt),))),
+            Example("implicit-dim-3d", "edge", {}, lambda dt: Inputs((normal_array((2, 3, 4), dt),))),
+            Example("implicit-dim-4d", "edge", {}, lambda dt: Inputs((normal_array((2, 3, 2, 2), dt),))),
             Example("implicit-dim-0d", "edge", {}, lambda dt: Inputs((np.array(1.5, dt),))),
             Example("empty-reduced-dim", "layout", {"dim": 1}, lambda dt: Inputs((np.zeros((3, 0), dt),))),
         ),
         invalid=(Invalid("dim-out-of-range", {"dim": 3}, lambda dt: Inputs((np.zeros((2, 2), dt),))),
                  Invalid("integer-input", {"dim": 0}, _int_input)),
-        bench=lambda dt: ({"dim": -1}, Inputs((_normal((1000, 1000), dt),))),
+        bench=lambda dt: ({"dim": -1}, Inputs((normal_array((1000, 1000), dt),))),
     )
 
 
@@ -477,7 +458,7 @@ SOFTMAX2D = Entry(
     invalid=(Invalid("2-d-input", {}, lambda dt: Inputs((np.zeros((2, 3), dt),))),
              Invalid("5-d-input", {}, lambda dt: Inputs((np.zeros((1, 2, 1, 1, 1), dt),))),
              Invalid("integer-input", {}, lambda dt: Inputs((np.arange(6, dtype=np.int64).reshape(1, 2, 3),)))),
-    bench=lambda dt: ({}, Inputs((_normal((10, 10, 100, 100), dt),))),
+    bench=lambda dt: ({}, Inputs((normal_array((10, 10, 100, 100), dt),))),
 )
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from ..strategies import batch_dims, class_targets, float_arrays
-from .entry import Entry, Example, Inputs, Invalid
+from ..strategies import batch_dims, class_targets, float_arrays, normal_array
+from nnparity.catalog import Entry, Example, Inputs, Invalid
 
 
 @st.composite
@@ -62,7 +62,7 @@ _EXAMPLES = (
     Example("all-targets-in-last-cluster", "edge", _BASE, lambda dt: _xy(dt, targets=[7, 8, 9, 9, 7])),
     Example("batch-of-one", "edge", _BASE, lambda dt: _xy(dt, n=1, targets=[8])),
     Example("unbatched", "layout", _BASE,
-            lambda dt: Inputs((np.random.default_rng(1).standard_normal(6).astype(dt), np.array(8, dtype=np.int64)))),
+            lambda dt: Inputs((normal_array(6, dt, 1), np.array(8, dtype=np.int64)))),
     Example("empty-batch-loss-is-nan", "layout", _BASE, lambda dt: _xy(dt, n=0, targets=[])),
     Example("special-inputs", "special", _BASE,
             lambda dt: Inputs((np.array([[np.nan, 0, 0, 0, 0, 0], [np.inf, 0, 0, 0, 0, 0], [-0.0, -0.0, 0, 0, 0, 0],
@@ -112,7 +112,6 @@ ADAPTIVE = Entry(
     kwargs=asm_kwargs(),
     inputs=asm_inputs,
     factory_kwargs=True,
-    tuple_output=True,
     layouts=("batched", "unbatched", "empty"),
     examples=_EXAMPLES,
     invalid=_INVALID,

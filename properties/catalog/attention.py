@@ -9,9 +9,19 @@ that return exact zeros at padded positions). The forward check runs torch
 under ``no_grad`` and the gradients check with autograd, so both are judged: the
 twin takes the same path under the same conditions.
 
-Masks are forward keyword arguments: their values are judged in the forward and
-gradients of every positional input and parameter, but float masks get no
-gradient comparison yet (the structured-inputs issue).
+Masks are forward keyword arguments; float masks (``attn_mask``, ``key_padding_mask``,
+``src_mask``...) are gradient leaves on both sides, named by their parameter.
+
+State: both regimes of ``nnparity.catalog.default_state`` (torch's own init: xavier
+for the projections, zero biases and LayerNorm's ones and zeros with a small spread;
+and N(0, 1), where scores are large and softmax is nearly one-hot).
+
+Randomness. MultiheadAttention's dropout on the attention weights runs inside
+``F.multi_head_attention_forward`` (or SDPA) at the MultiheadAttention's own path;
+``mha_weight_dropout`` hands that draw to the twin's ``inject_noise(attn_dropout=...)``.
+A Transformer layer's Dropout submodules (``dropout``, ``dropout1``...) take theirs
+through Dropout's adapter, and its ``self_attn``/``multihead_attn`` through this one,
+so training draws any dropout p.
 """
 
 from __future__ import annotations
@@ -20,48 +30,16 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from ..strategies import float_arrays
-from .entry import Entry, Example, Inputs, Invalid
-from .rnn import dispatch_masks
+from nnparity.catalog import Entry, Example, Inputs, Invalid
 
-#: Exact parity of dropout in training needs torch's masks injected (``random=True``),
-#: which today switches the float64 oracle off. MultiheadAttention's own
-#: ``attn_dropout`` is injected at the top level, which the harness does today, but
-#: without the oracle float32 gradients of the projections fail at headroom ~1.3
-#: (checked: the kdim-vdim example), where the oracle would show which side is off.
-#: Until random entries get the oracle (the structured-inputs issue), training draws
-#: dropout in {0, 1} (p = 1 zeroes every weight, deterministically) and 0 < p < 1
-#: runs in eval mode. Flip to True then: ``mha_noise`` (verified by hand against
-#: torch in both paths, docs/findings/rnn.md) and ``mha_statistics`` are ready.
-#: The Transformer layers' dropouts are submodules (and their self_attn's), which
-#: need injection by path as well.
-RANDOM_MHA = False
+from ..strategies import float_arrays
 
 
 def _normal(shape, dt, seed=0, scale=1.0):
     return (scale * np.random.default_rng(seed).standard_normal(shape)).astype(dt)
 
 
-def xavier_state(torch_state, parameter_names, rng):
-    """Parameters in one of two regimes per case: at torch's own scale (xavier
-    uniform for matrices, small biases, LayerNorm weight near 1 and bias near 0),
-    where softmax is unsaturated and every path matters; or N(0, 1), the harness
-    default, where scores are large and softmax is nearly one-hot."""
-    realistic = rng.random() < 0.5
-    out = {}
-    for key, value in torch_state.items():
-        leaf = key.rsplit(".", 1)[-1]
-        if not realistic:
-            out[key] = rng.standard_normal(value.shape).astype(value.dtype)
-        elif value.ndim >= 2:
-            fan_out, fan_in = value.shape[0], int(np.prod(value.shape[1:]))
-            bound = np.sqrt(6.0 / (fan_in + fan_out))
-            out[key] = rng.uniform(-bound, bound, value.shape).astype(value.dtype)
-        elif leaf == "weight":  # LayerNorm
-            out[key] = (1 + 0.1 * rng.standard_normal(value.shape)).astype(value.dtype)
-        else:
-            out[key] = (0.1 * rng.standard_normal(value.shape)).astype(value.dtype)
-    return out
+_DROPOUT_P = st.one_of(st.sampled_from([0.5, 0.0, 1.0]), st.floats(0.0, 1.0))
 
 
 # -- MultiheadAttention -------------------------------------------------------------------
@@ -78,7 +56,7 @@ def _mha_kwargs(draw):
     # Training differs from eval only through dropout: Hypothesis's simplest draw has it
     # (the train_eval check needs torch to differ on some of its 8 ci cases).
     if not draw(st.booleans()):
-        kw["dropout"] = draw(st.sampled_from([0.5, 0.0, 1.0]) if RANDOM_MHA else st.sampled_from([1.0, 0.0]))
+        kw["dropout"] = draw(_DROPOUT_P)
     return kw
 
 
@@ -149,17 +127,13 @@ def mha_inputs(kw, dt, layout):
     return draw()
 
 
-def mha_noise(torch_module, torch_args, seed):
-    """{'attn_dropout': keep-mask} in training with 0 < dropout < 1. The forward's
-    keyword arguments are not passed to this function: the mask is read from a
-    forward with need_weights=True, whose ``(N * H, L, S)`` draw holds the same
-    numbers, in the same order, as SDPA's ``(N, H, L, S)`` draw for need_weights=False
-    (one ``bernoulli_`` over a contiguous tensor of the same size, same seed; the
-    twin accepts either shape). Masks do not change what is drawn."""
-    if not (torch_module.training and 0 < torch_module.dropout < 1):
-        return None
-    masks = dispatch_masks(torch_module, torch_args, seed)
-    return {"attn_dropout": masks[0]} if masks else None
+def mha_weight_dropout(draws):
+    """torch's one draw in a MultiheadAttention: the dropout on the attention weights,
+    ``(N * H, L, S)`` in ``multi_head_attention_forward`` (need_weights=True) or
+    ``(N, H, L, S)`` in SDPA's math kernel (need_weights=False); the same numbers in the
+    same order for the same seed, and the twin takes either shape. Kept = nonzero."""
+    (draw,) = draws
+    return {"attn_dropout": draw.values != 0}
 
 
 def mha_statistics(impl, rng):
@@ -225,9 +199,10 @@ def _mha_examples():
                 lambda dt: Inputs((np.array([[[np.nan, 0, 1, 2]], [[0, -0.0, 0, 0]]], dt), np.array([[[np.inf, 0, 1, 2]], [[1, 2, 3, 4]]], dt),
                                    np.array([[[1, 2, 3, 4]], [[-0.0, 0, 1, 1]]], dt)))),
     ]
-    if RANDOM_MHA:
-        out.append(Example("dropout-train-need_weights=False", "edge", {**base, "dropout": 0.5},
-                           lambda dt: Inputs((q(dt), kv(dt), kv(dt, seed=2)), {"need_weights": False})))
+    out.append(Example("dropout-train-need_weights=False", "edge", {**base, "dropout": 0.5},
+                       lambda dt: Inputs((q(dt), kv(dt), kv(dt, seed=2)), {"need_weights": False})))
+    out.append(Example("dropout-train-need_weights", "edge", {**base, "dropout": 0.5},
+                       lambda dt: Inputs((q(dt), kv(dt), kv(dt, seed=2)))))
     return tuple(out)
 
 
@@ -253,9 +228,9 @@ def _mha_invalid():
 
 
 MHA = Entry(
-    name="MultiheadAttention", kwargs=_mha_kwargs(), inputs=mha_inputs, factory_kwargs=True, tuple_output=True,
-    layouts=("batched", "unbatched", "empty"), train_eval_differs=True, random=RANDOM_MHA,
-    noise=mha_noise, statistical=mha_statistics, state_fn=xavier_state,
+    name="MultiheadAttention", kwargs=_mha_kwargs(), inputs=mha_inputs, factory_kwargs=True,
+    layouts=("batched", "unbatched", "empty"), train_eval_differs=True, random=True,
+    noise=mha_weight_dropout, statistical=mha_statistics,
     examples=_mha_examples(), invalid=_mha_invalid(),
     bench=lambda dt: ({"embed_dim": 256, "num_heads": 8}, Inputs((_normal((64, 32, 256), dt), _normal((64, 32, 256), dt, 1),
                                                                    _normal((64, 32, 256), dt, 2)))),
@@ -267,9 +242,7 @@ MHA = Entry(
 # -- Transformer family ----------------------------------------------------------------------
 #
 # Dropout in training: the layers' Dropout submodules and their attention's weight dropout
-# draw their own noise, which the harness cannot inject by path yet. Training cases draw
-# dropout in {0, 1} only (p = 1 drops everything, deterministically); the default 0.1 runs
-# in eval mode (an example).
+# draw their own noise, injected into the twin's submodules at the same paths.
 
 #: Activation specs (strings in the drawn kwargs, so cases serialise): torch's strings, or
 #: callables built on each side from the namespace under test: modules (which become the
@@ -322,7 +295,7 @@ def build_transformer(nn, kw, factory, side):
 def _transformer_kwargs(draw, stack=None, full=False):
     heads = draw(st.sampled_from([2, 1, 3]))  # 2 first: the fast paths need an even number of heads
     kw = {"d_model": heads * draw(st.integers(1, 2)), "nhead": heads, "dim_feedforward": draw(st.integers(1, 5)),
-          "dropout": draw(st.sampled_from([1.0, 0.0]))}  # always given: the default 0.1 is random in training
+          "dropout": draw(_DROPOUT_P)}
     for key in ("batch_first", "norm_first", "bias"):
         if draw(st.booleans()):
             kw[key] = draw(st.booleans())
@@ -561,7 +534,7 @@ def _transformer_examples():
 def _tf_entry(name, kwargs, inputs, build, examples, bench, gradcheck_inputs=None):
     return Entry(
         name=name, kwargs=kwargs, inputs=inputs, build_fn=build, layouts=("batched", "unbatched", "empty"),
-        train_eval_differs=True, state_fn=xavier_state, examples=examples, invalid=_tf_invalid(name), bench=bench,
+        train_eval_differs=True, random=True, examples=examples, invalid=_tf_invalid(name), bench=bench,
         domains={"gradcheck": gradcheck_inputs} if gradcheck_inputs else {}, max_examples_scale=0.5,
     )
 

@@ -13,11 +13,10 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from ..strategies import float_arrays, reductions
-from .entry import Entry, Example, Inputs, Invalid
+from ..strategies import (bad_reduction, batch_dims, every_reduction, float_arrays, normal_array, reduction_kwargs,
+                          reductions, target_dtype_examples)
+from nnparity.catalog import Entry, Example, Inputs, Invalid
 
-_rng = np.random.default_rng
-ALL_REDUCTIONS = ("none", "mean", "sum")
 
 
 def build_with_weights(name, factory_kwargs=False):
@@ -47,24 +46,26 @@ def class_weights(n):
     return hnp.arrays(np.float64, (n,), elements=st.floats(0.25, 2.0, width=32))
 
 
-def _normal(shape, dt, seed=0, scale=1.0):
-    return np.asarray(_rng(seed).standard_normal(shape) * scale, dt)
-
-
 def _uniform(shape, dt, seed=0, lo=0.0, hi=1.0):
-    return np.asarray(_rng(seed).uniform(lo, hi, shape), dt)
+    return np.asarray(np.random.default_rng(seed).uniform(lo, hi, shape), dt)
 
 
 def _classes(shape, C, seed=0):
-    return _rng(seed).integers(0, C, shape).astype(np.int64)
+    return np.random.default_rng(seed).integers(0, C, shape).astype(np.int64)
 
 
-def _lead(draw, layout, max_batch=4):
-    if layout == "unbatched":
-        return ()
-    if layout == "empty":
-        return (0,)
-    return (draw(st.integers(1, max_batch)),)
+@st.composite
+def sometimes_weighted(draw, base):
+    """``base`` kwargs, half of the time with a per-class ``weight`` of 1 to 5 classes."""
+    kw = draw(base)
+    if draw(st.booleans()):
+        kw["weight"] = draw(class_weights(draw(st.integers(1, 5))))
+    return kw
+
+
+def n_classes(draw, kw):
+    """The number of classes: the weight's length, else drawn from 1 to 5."""
+    return len(kw["weight"]) if "weight" in kw else draw(st.integers(1, 5))
 
 
 def index_targets(shape, C, ignore_index):
@@ -73,28 +74,13 @@ def index_targets(shape, C, ignore_index):
     return hnp.arrays(np.int64, shape, elements=elements)
 
 
-def every_reduction(kwargs, make_inputs, prefix="", reductions_=ALL_REDUCTIONS):
-    return tuple(Example(f"{prefix}reduction={r}", "edge", {**kwargs, "reduction": r}, make_inputs) for r in reductions_)
-
-
-def bad_reduction(make_inputs):
-    return Invalid("bad-reduction", {"reduction": "avg"}, make_inputs)
-
-
 # -- CrossEntropyLoss / NLLLoss ------------------------------------------------------------
 
 def _ce_kwargs(smoothing: bool):
-    @st.composite
-    def kwargs(draw):
-        optional = {"reduction": reductions, "ignore_index": st.sampled_from([-100, -1, 0, 1])}
-        if smoothing:
-            optional["label_smoothing"] = st.one_of(st.sampled_from([0.0, 0.1, 1.0]), st.floats(0.0, 1.0))
-        kw = draw(st.fixed_dictionaries({}, optional=optional))
-        if draw(st.booleans()):
-            kw["weight"] = draw(class_weights(draw(st.integers(1, 5))))
-        return kw
-
-    return kwargs()
+    optional = {"ignore_index": st.sampled_from([-100, -1, 0, 1])}
+    if smoothing:
+        optional["label_smoothing"] = st.one_of(st.sampled_from([0.0, 0.1, 1.0]), st.floats(0.0, 1.0))
+    return sometimes_weighted(reduction_kwargs(**optional))
 
 
 def _ce_inputs(prob_targets: bool, lo=-10.0, hi=10.0):
@@ -105,9 +91,9 @@ def _ce_inputs(prob_targets: bool, lo=-10.0, hi=10.0):
     def inputs(kw, dt, layout):
         @st.composite
         def draw_inputs(draw):
-            C = len(kw["weight"]) if "weight" in kw else draw(st.integers(1, 5))
+            C = n_classes(draw, kw)
             ignore = kw.get("ignore_index", -100)
-            lead = _lead(draw, layout)
+            lead = draw(batch_dims(layout))
             spatial = ()
             if layout == "batched":
                 spatial = draw(st.sampled_from([(), (), (2,), (3,), (2, 2), (1, 3)]))
@@ -127,11 +113,11 @@ def _ce_inputs(prob_targets: bool, lo=-10.0, hi=10.0):
 
 
 def _idx(dt, N=4, C=5, seed=0, spatial=()):
-    return Inputs((_normal((N, C) + spatial, dt, seed, 3.0), _classes((N,) + spatial, C, seed + 1)))
+    return Inputs((normal_array((N, C) + spatial, dt, seed, scale=3.0), _classes((N,) + spatial, C, seed + 1)))
 
 
 def _prob(dt, N=4, C=5, seed=0):
-    return Inputs((_normal((N, C), dt, seed, 3.0), _uniform((N, C), dt, seed + 1)))
+    return Inputs((normal_array((N, C), dt, seed, scale=3.0), _uniform((N, C), dt, seed + 1)))
 
 
 W5 = np.array([0.5, 2.0, 1.0, 0.25, 1.5])
@@ -149,17 +135,17 @@ def _all_ignored(dt):
 
 
 def _ce_common_invalid(C=3):
-    two = lambda dt: Inputs((_normal((2, C), dt), np.array([0, 1], np.int64)))  # noqa: E731
+    two = lambda dt: Inputs((normal_array((2, C), dt), np.array([0, 1], np.int64)))  # noqa: E731
     return (
         bad_reduction(two),
-        Invalid("target-out-of-range", {}, lambda dt: Inputs((_normal((2, C), dt), np.array([0, C], np.int64)))),
-        Invalid("negative-target-not-ignored", {}, lambda dt: Inputs((_normal((2, C), dt), np.array([0, -1], np.int64)))),
-        Invalid("float-class-indices", {}, lambda dt: Inputs((_normal((2, C), dt), np.array([0.0, 1.0], dt)))),
-        Invalid("batch-size-mismatch", {}, lambda dt: Inputs((_normal((2, C), dt), np.array([0, 1, 2], np.int64)))),
-        Invalid("2d-target-for-2d-input", {}, lambda dt: Inputs((_normal((2, C), dt), np.zeros((2, 2), np.int64)))),
-        Invalid("kdim-target-shape", {}, lambda dt: Inputs((_normal((2, C, 5), dt), np.zeros((2, 4), np.int64)))),
+        Invalid("target-out-of-range", {}, lambda dt: Inputs((normal_array((2, C), dt), np.array([0, C], np.int64)))),
+        Invalid("negative-target-not-ignored", {}, lambda dt: Inputs((normal_array((2, C), dt), np.array([0, -1], np.int64)))),
+        Invalid("float-class-indices", {}, lambda dt: Inputs((normal_array((2, C), dt), np.array([0.0, 1.0], dt)))),
+        Invalid("batch-size-mismatch", {}, lambda dt: Inputs((normal_array((2, C), dt), np.array([0, 1, 2], np.int64)))),
+        Invalid("2d-target-for-2d-input", {}, lambda dt: Inputs((normal_array((2, C), dt), np.zeros((2, 2), np.int64)))),
+        Invalid("kdim-target-shape", {}, lambda dt: Inputs((normal_array((2, C, 5), dt), np.zeros((2, 4), np.int64)))),
         Invalid("weight-wrong-size", {"weight": np.ones(C - 1)}, two),
-        Invalid("1d-input-2-element-target", {}, lambda dt: Inputs((_normal((C,), dt), np.array([0, 1], np.int64)))),
+        Invalid("1d-input-2-element-target", {}, lambda dt: Inputs((normal_array((C,), dt), np.array([0, 1], np.int64)))),
     )
 
 
@@ -170,13 +156,14 @@ CROSS_ENTROPY = Entry(
     build_fn=build_with_weights("CrossEntropyLoss"),
     layouts=("batched", "unbatched", "empty"),
     examples=(
-        every_reduction({}, _idx)
-        + every_reduction({"weight": W5}, _idx, "weight,")
-        + every_reduction({"weight": W5, "ignore_index": 2, "label_smoothing": 0.2}, _ignored_some,
-                          "weight,ignore_index,label_smoothing,")
-        + every_reduction({"ignore_index": 2, "label_smoothing": 0.3}, _ignored_some, "ignore_index,label_smoothing,")
-        + every_reduction({"weight": W5, "label_smoothing": 0.25}, _prob, "prob-target,weight,label_smoothing,")
-        + every_reduction({"weight": W5, "ignore_index": 1}, lambda dt: _idx(dt, 2, 5, 5, (3, 2)), "kdim,weight,ignore_index,")
+        every_reduction(_idx)
+        + every_reduction(_idx, {"weight": W5}, label="weight")
+        + every_reduction(_ignored_some, {"weight": W5, "ignore_index": 2, "label_smoothing": 0.2},
+                          label="weight,ignore_index,label_smoothing")
+        + every_reduction(_ignored_some, {"ignore_index": 2, "label_smoothing": 0.3}, label="ignore_index,label_smoothing")
+        + every_reduction(_prob, {"weight": W5, "label_smoothing": 0.25}, label="prob-target,weight,label_smoothing")
+        + every_reduction(lambda dt: _idx(dt, 2, 5, 5, (3, 2)), {"weight": W5, "ignore_index": 1},
+                          label="kdim,weight,ignore_index")
         + (
             Example("all-targets-ignored-mean-is-nan", "edge", {"reduction": "mean"}, _all_ignored),
             Example("all-targets-ignored-weighted-smoothed-mean", "edge",
@@ -184,13 +171,13 @@ CROSS_ENTROPY = Entry(
             Example("label_smoothing=1", "edge", {"label_smoothing": 1.0, "weight": W5}, _idx),
             Example("negative-label_smoothing-is-ignored", "edge", {"label_smoothing": -0.5}, _idx),
             Example("ignore_index-outside-classes", "edge", {"ignore_index": 7},
-                    lambda dt: Inputs((_normal((3, 5), dt), np.array([0, 7, 4], np.int64)))),
+                    lambda dt: Inputs((normal_array((3, 5), dt), np.array([0, 7, 4], np.int64)))),
             # Not an example: a (C,) input with a 1-element 1-D target; torch's forward
             # accepts it, its backward raises "size mismatch" (the twin accepts both).
             Example("unbatched-0d-target", "layout", {"reduction": "none", "weight": W5, "label_smoothing": 0.1},
-                    lambda dt: Inputs((_normal((5,), dt), np.array(2, np.int64)))),
+                    lambda dt: Inputs((normal_array((5,), dt), np.array(2, np.int64)))),
             Example("unbatched-prob-target", "layout", {"label_smoothing": 0.1},
-                    lambda dt: Inputs((_normal((5,), dt), _uniform((5,), dt)))),
+                    lambda dt: Inputs((normal_array((5,), dt), _uniform((5,), dt)))),
             Example("empty-batch-mean-is-nan", "layout", {"reduction": "mean"},
                     lambda dt: Inputs((np.zeros((0, 5), dt), np.zeros((0,), np.int64)))),
             Example("empty-kdim-smoothed-mean", "layout", {"label_smoothing": 0.2},
@@ -201,18 +188,27 @@ CROSS_ENTROPY = Entry(
             Example("minus-inf-logit-off-target", "special", {"reduction": "none"},
                     lambda dt: Inputs((np.array([[-np.inf, 1.0, 2.0], [0.0, -np.inf, 0.0]], dt),
                                        np.array([1, 2], np.int64)))),
+            # torch's log_softmax: a row whose max is +inf, or of only -inf, is all NaN
+            # (loss and gradient), whichever class is the target.
+            Example("inf-logit-rows", "special", {"reduction": "none"},
+                    lambda dt: Inputs((np.array([[np.inf, 0.0, 1.0], [np.inf, np.inf, 0.0], [-np.inf, -np.inf, -np.inf],
+                                                 [1.0, np.inf, -np.inf]], dt), np.array([1, 2, 0, 1], np.int64)))),
+            Example("inf-logit-rows-prob-target", "special", {"reduction": "none", "label_smoothing": 0.1},
+                    lambda dt: Inputs((np.array([[np.inf, 0.0, 1.0], [-np.inf, -np.inf, -np.inf], [0.0, 1.0, 2.0]], dt),
+                                       np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0], [0.0, 0.5, 0.5]], dt)))),
             Example("nan-logit", "special", {"reduction": "none"},
                     lambda dt: Inputs((np.array([[np.nan, 1.0, 2.0], [0.0, 1.0, 0.0]], dt), np.array([1, 2], np.int64)))),
         )
+        + target_dtype_examples(_prob, {"weight": W5, "label_smoothing": 0.1}, integer=False)
     ),
     invalid=_ce_common_invalid() + (
-        Invalid("long-target-with-input-shape", {}, lambda dt: Inputs((_normal((2, 3), dt), np.zeros((2, 3), np.int64)))),
+        Invalid("long-target-with-input-shape", {}, lambda dt: Inputs((normal_array((2, 3), dt), np.zeros((2, 3), np.int64)))),
         Invalid("prob-target-with-ignore_index", {"ignore_index": 1}, lambda dt: _prob(dt, 2, 3)),
         Invalid("label_smoothing>1", {"label_smoothing": 1.5}, lambda dt: _idx(dt, 2, 3)),
         Invalid("label_smoothing>1-prob-target", {"label_smoothing": 1.5}, lambda dt: _prob(dt, 2, 3)),
         Invalid("0d-input", {}, lambda dt: Inputs((np.array(1.0, dt), np.array(0, np.int64)))),
     ),
-    bench=lambda dt: ({}, Inputs((_normal((1024, 1000), dt), _classes((1024,), 1000)))),
+    bench=lambda dt: ({}, Inputs((normal_array((1024, 1000), dt), _classes((1024,), 1000)))),
 )
 
 
@@ -223,14 +219,14 @@ NLL = Entry(
     build_fn=build_with_weights("NLLLoss"),
     layouts=("batched", "unbatched", "empty"),
     examples=(
-        every_reduction({}, _idx)
-        + every_reduction({"weight": W5, "ignore_index": 2}, _ignored_some, "weight,ignore_index,")
-        + every_reduction({"weight": W5}, lambda dt: _idx(dt, 2, 5, 5, (3, 2)), "kdim-4d,weight,")
-        + every_reduction({"weight": W5}, lambda dt: _idx(dt, 2, 5, 6, (3,)), "kdim-3d,weight,")
+        every_reduction(_idx)
+        + every_reduction(_ignored_some, {"weight": W5, "ignore_index": 2}, label="weight,ignore_index")
+        + every_reduction(lambda dt: _idx(dt, 2, 5, 5, (3, 2)), {"weight": W5}, label="kdim-4d,weight")
+        + every_reduction(lambda dt: _idx(dt, 2, 5, 6, (3,)), {"weight": W5}, label="kdim-3d,weight")
         + (
             Example("all-targets-ignored-mean-is-nan", "edge", {"reduction": "mean", "weight": W5}, _all_ignored),
             Example("unbatched-0d-target", "layout", {"weight": W5},
-                    lambda dt: Inputs((_normal((5,), dt), np.array(2, np.int64)))),
+                    lambda dt: Inputs((normal_array((5,), dt), np.array(2, np.int64)))),
             Example("empty-batch-mean-is-nan", "layout", {},
                     lambda dt: Inputs((np.zeros((0, 5), dt), np.zeros((0,), np.int64)))),
             Example("inf-and-nan-log-probs", "special", {"reduction": "none"},
@@ -242,7 +238,7 @@ NLL = Entry(
         Invalid("0d-input", {}, lambda dt: Inputs((np.array(1.0, dt), np.array(0, np.int64)))),
         Invalid("float-target-with-input-shape", {}, lambda dt: _prob(dt, 2, 3)),
     ),
-    bench=lambda dt: ({}, Inputs((_normal((1024, 1000), dt), _classes((1024,), 1000)))),
+    bench=lambda dt: ({}, Inputs((normal_array((1024, 1000), dt), _classes((1024,), 1000)))),
 )
 
 
@@ -270,7 +266,7 @@ def _lce_inputs(kw, dt, layout):
     def draw_inputs(draw):
         C, n_in = kw["num_classes"], kw["in_features"]
         ignore = kw.get("ignore_index")
-        lead = _lead(draw, layout)
+        lead = draw(batch_dims(layout))
         x = draw(float_arrays(lead + (n_in,), dt, -3.0, 3.0))
         if ignore is None and draw(st.booleans()):
             t = draw(float_arrays(lead + (C,) + out_features, dt, 0.0, 1.0))
@@ -282,7 +278,7 @@ def _lce_inputs(kw, dt, layout):
 
 
 def _lce(dt, N=4, n_in=3, C=5, out=(), seed=0):
-    return Inputs((_normal((N, n_in), dt, seed), _classes((N,) + out, C, seed + 1)))
+    return Inputs((normal_array((N, n_in), dt, seed), _classes((N,) + out, C, seed + 1)))
 
 
 LINEAR_CROSS_ENTROPY = Entry(
@@ -293,16 +289,18 @@ LINEAR_CROSS_ENTROPY = Entry(
     factory_kwargs=True,
     layouts=("batched", "unbatched", "empty"),
     examples=(
-        every_reduction({"in_features": 3, "num_classes": 5}, _lce)
-        + every_reduction({"in_features": 3, "num_classes": 5, "bias": True, "weight": W5, "ignore_index": 1,
-                           "label_smoothing": 0.2}, _lce, "bias,weight,ignore_index,label_smoothing,")
-        + every_reduction({"in_features": 3, "num_classes": 5, "out_features": (2, 3), "bias": True},
-                          lambda dt: _lce(dt, out=(2, 3)), "out_features=(2,3),bias,")
-        + every_reduction({"in_features": 3, "num_classes": 5, "weight": W5, "label_smoothing": 0.1},
-                          lambda dt: Inputs((_normal((4, 3), dt), _uniform((4, 5), dt))), "prob-target,weight,")
+        every_reduction(_lce, {"in_features": 3, "num_classes": 5}, label="")
+        + every_reduction(_lce, {"in_features": 3, "num_classes": 5, "bias": True, "weight": W5, "ignore_index": 1,
+                           "label_smoothing": 0.2}, label="bias,weight,ignore_index,label_smoothing")
+        + every_reduction(lambda dt: _lce(dt, out=(2, 3)),
+                          {"in_features": 3, "num_classes": 5, "out_features": (2, 3), "bias": True},
+                          label="out_features=(2,3),bias")
+        + every_reduction(lambda dt: Inputs((normal_array((4, 3), dt), _uniform((4, 5), dt))),
+                          {"in_features": 3, "num_classes": 5, "weight": W5, "label_smoothing": 0.1},
+                          label="prob-target,weight")
         + (
             Example("unbatched", "layout", {"in_features": 3, "num_classes": 5, "bias": True},
-                    lambda dt: Inputs((_normal((3,), dt), np.array(4, np.int64)))),
+                    lambda dt: Inputs((normal_array((3,), dt), np.array(4, np.int64)))),
             Example("empty-batch-mean-is-nan", "layout", {"in_features": 3, "num_classes": 5},
                     lambda dt: Inputs((np.zeros((0, 3), dt), np.zeros((0,), np.int64)))),
         )
@@ -312,24 +310,24 @@ LINEAR_CROSS_ENTROPY = Entry(
         Invalid("label_smoothing>1", {"in_features": 3, "num_classes": 2, "label_smoothing": 2.0}),
         Invalid("label_smoothing<0", {"in_features": 3, "num_classes": 2, "label_smoothing": -0.1}),
         Invalid("long-target-with-logits-shape", {"in_features": 3, "num_classes": 2},
-                lambda dt: Inputs((_normal((4, 3), dt), np.zeros((4, 2), np.int64)))),
+                lambda dt: Inputs((normal_array((4, 3), dt), np.zeros((4, 2), np.int64)))),
         Invalid("batch-size-mismatch", {"in_features": 3, "num_classes": 2},
-                lambda dt: Inputs((_normal((4, 3), dt), np.zeros((5, 2), dt)))),
+                lambda dt: Inputs((normal_array((4, 3), dt), np.zeros((5, 2), dt)))),
         Invalid("in-features-mismatch", {"in_features": 3, "num_classes": 2},
-                lambda dt: Inputs((_normal((4, 5), dt), np.zeros((4, 2), dt)))),
+                lambda dt: Inputs((normal_array((4, 5), dt), np.zeros((4, 2), dt)))),
         Invalid("prob-target-with-ignore_index", {"in_features": 3, "num_classes": 2, "ignore_index": -100},
-                lambda dt: Inputs((_normal((4, 3), dt), _uniform((4, 2), dt)))),
+                lambda dt: Inputs((normal_array((4, 3), dt), _uniform((4, 2), dt)))),
         Invalid("kdim-unbatched", {"in_features": 3, "num_classes": 2, "out_features": (2,)},
-                lambda dt: Inputs((_normal((3,), dt), np.zeros((2,), np.int64)))),
+                lambda dt: Inputs((normal_array((3,), dt), np.zeros((2,), np.int64)))),
         Invalid("3d-input", {"in_features": 3, "num_classes": 2},
-                lambda dt: Inputs((_normal((2, 4, 3), dt), np.zeros((2, 4), np.int64)))),
+                lambda dt: Inputs((normal_array((2, 4, 3), dt), np.zeros((2, 4), np.int64)))),
         Invalid("target-out-of-range", {"in_features": 3, "num_classes": 2},
-                lambda dt: Inputs((_normal((2, 3), dt), np.array([0, 2], np.int64)))),
+                lambda dt: Inputs((normal_array((2, 3), dt), np.array([0, 2], np.int64)))),
         Invalid("bad-reduction", {"in_features": 3, "num_classes": 2, "reduction": "avg"},
-                lambda dt: Inputs((_normal((2, 3), dt), np.array([0, 1], np.int64)))),
+                lambda dt: Inputs((normal_array((2, 3), dt), np.array([0, 1], np.int64)))),
     ),
     bench=lambda dt: ({"in_features": 256, "num_classes": 1000, "bias": True},
-                      Inputs((_normal((1024, 256), dt), _classes((1024,), 1000)))),
+                      Inputs((normal_array((1024, 256), dt), _classes((1024,), 1000)))),
 )
 
 
@@ -338,7 +336,7 @@ LINEAR_CROSS_ENTROPY = Entry(
 def _bce_kwargs(pos_weight: bool):
     @st.composite
     def kwargs(draw):
-        kw = draw(st.fixed_dictionaries({}, optional={"reduction": reductions}))
+        kw = draw(reduction_kwargs())
         F = draw(st.integers(1, 4))
         if draw(st.booleans()):
             kw["weight"] = draw(class_weights(draw(st.sampled_from([F, 1]))))
@@ -371,7 +369,7 @@ def _bce_inputs(lo, hi, target_range=(0.0, 1.0), hard_targets=True):
         @st.composite
         def draw_inputs(draw):
             F = lengths[0] if lengths else draw(st.integers(1, 4))
-            lead = _lead(draw, layout)
+            lead = draw(batch_dims(layout))
             mid = draw(st.sampled_from([(), (), (2,)])) if layout == "batched" else ()
             shape = lead + mid + (F,)
             x = draw(float_arrays(shape, dt, lo, hi))
@@ -397,9 +395,9 @@ BCE = Entry(
     build_fn=build_with_weights("BCELoss"),
     layouts=("batched", "unbatched", "empty"),
     examples=(
-        every_reduction({}, _probs) + every_reduction({"weight": W3}, _probs, "weight,")
-        + every_reduction({"weight": W3}, lambda dt: Inputs((_probs(dt).args[0], (_probs(dt, seed=3).args[1] > 0.5).astype(dt))),
-                          "hard-targets,weight,")
+        every_reduction(_probs) + every_reduction(_probs, {"weight": W3}, label="weight")
+        + every_reduction(lambda dt: Inputs((_probs(dt).args[0], (_probs(dt, seed=3).args[1] > 0.5).astype(dt))),
+                          {"weight": W3}, label="hard-targets,weight")
         + (
             Example("probabilities-0-and-1", "special", {"reduction": "none", "weight": np.array([0.5, 1.0, 2.0, 1.5])},
                     lambda dt: Inputs((np.array([[0.0, 1.0, 0.0, 1.0], [0.5, 1e-30, 1.0 - 2.0 ** -20, 0.0]], dt),
@@ -427,7 +425,7 @@ BCE = Entry(
 
 
 def _logits(dt, shape=(4, 3), seed=0):
-    return Inputs((_normal(shape, dt, seed, 3.0), _uniform(shape, dt, seed + 1)))
+    return Inputs((normal_array(shape, dt, seed, scale=3.0), _uniform(shape, dt, seed + 1)))
 
 
 BCE_WITH_LOGITS = Entry(
@@ -437,10 +435,9 @@ BCE_WITH_LOGITS = Entry(
     build_fn=build_with_weights("BCEWithLogitsLoss"),
     layouts=("batched", "unbatched", "empty"),
     examples=(
-        every_reduction({}, _logits)
-        + every_reduction({"weight": W3, "pos_weight": np.array([3.0, 0.5, 1.0])}, _logits, "weight,pos_weight,")
-        + every_reduction({"pos_weight": np.array([2.0, 0.0, 1.0])}, lambda dt: _logits(dt, (2, 4, 3)),
-                          "3d,pos_weight-along-last-dim,")
+        every_reduction(_logits)
+        + every_reduction(_logits, {"weight": W3, "pos_weight": np.array([3.0, 0.5, 1.0])}, label="weight,pos_weight")
+        + every_reduction(lambda dt: _logits(dt, (2, 4, 3)), {"pos_weight": np.array([2.0, 0.0, 1.0])}, label="3d,pos_weight-along-last-dim")
         + (
             Example("pos_weight-full-shape", "edge", {"pos_weight": _uniform((4, 3), np.float64, 9, 0, 3)}, _logits),
             Example("large-logits", "special", {"reduction": "none", "pos_weight": np.array([2.0, 0.5, 1.0, 3.0])},
@@ -448,13 +445,15 @@ BCE_WITH_LOGITS = Entry(
                                        np.array([[1.0, 0.0, 0.0, 1.0], [0.5, 1.0, 1.0, 0.0]], dt)))),
             Example("empty-batch-mean-is-nan", "layout", {}, lambda dt: _logits(dt, (0, 3))),
         )
+        # torch's loss is (1 - t).mul_(x).sub_(...) in place: it has the target's dtype
+        + target_dtype_examples(_logits, {"weight": W3, "pos_weight": np.array([3.0, 0.5, 1.0])}, integer=False)
     ),
     invalid=(
         bad_reduction(_logits),
-        Invalid("target-size-differs", {}, lambda dt: Inputs((_normal((3, 4), dt), _uniform((4,), dt)))),
+        Invalid("target-size-differs", {}, lambda dt: Inputs((normal_array((3, 4), dt), _uniform((4,), dt)))),
         Invalid("pos_weight-wrong-size", {"pos_weight": np.ones(3)}, lambda dt: _logits(dt, (3, 4))),
         Invalid("weight-enlarges-shape", {"weight": np.ones((2, 3, 4))}, lambda dt: _logits(dt, (3, 4))),
-        Invalid("integer-target", {}, lambda dt: Inputs((_normal((3, 4), dt), np.zeros((3, 4), np.int64)))),
+        Invalid("integer-target", {}, lambda dt: Inputs((normal_array((3, 4), dt), np.zeros((3, 4), np.int64)))),
     ),
     bench=lambda dt: ({}, _logits(dt, (1000, 1000))),
 )
@@ -467,7 +466,7 @@ def _kl_inputs(kw, dt, layout):
 
     @st.composite
     def draw_inputs(draw):
-        lead = _lead(draw, layout)
+        lead = draw(batch_dims(layout))
         feature = draw(hnp.array_shapes(min_dims=0 if layout == "unbatched" else 1, max_dims=2, min_side=1, max_side=4))
         shape = lead + feature
         x = draw(float_arrays(shape, dt, -8.0, 2.0))
@@ -494,8 +493,8 @@ KL_DIV = Entry(
     inputs=_kl_inputs,
     layouts=("batched", "unbatched", "empty"),
     examples=(
-        every_reduction({}, _kl, reductions_=KL_REDUCTIONS)
-        + every_reduction({"log_target": True}, lambda dt: _kl(dt, log_target=True), "log_target,", KL_REDUCTIONS)
+        every_reduction(_kl, values=KL_REDUCTIONS)
+        + every_reduction(lambda dt: _kl(dt, log_target=True), {"log_target": True}, label="log_target", values=KL_REDUCTIONS)
         + (
             Example("batchmean-0d-input-is-sum", "edge", {"reduction": "batchmean"}, lambda dt: _kl(dt, ())),
             Example("batchmean-3d", "edge", {"reduction": "batchmean"}, lambda dt: _kl(dt, (2, 3, 4))),
@@ -510,10 +509,12 @@ KL_DIV = Entry(
             Example("empty-batchmean-is-nan", "layout", {"reduction": "batchmean"}, lambda dt: _kl(dt, (0, 3))),
             Example("empty-mean-is-nan", "layout", {"reduction": "mean"}, lambda dt: _kl(dt, (0, 3))),
         )
+        + target_dtype_examples(_kl, {"reduction": "sum"}, integer=False)
     ),
     invalid=(
         bad_reduction(_kl),
-        Invalid("unbroadcastable", {}, lambda dt: Inputs((_normal((3, 4), dt), _uniform((3,), dt)))),
+        Invalid("integer-target", {}, lambda dt: Inputs((_kl(dt).args[0], np.ones((4, 3), np.int64)))),
+        Invalid("unbroadcastable", {}, lambda dt: Inputs((normal_array((3, 4), dt), _uniform((3,), dt)))),
     ),
     bench=lambda dt: ({"reduction": "batchmean"}, _kl(dt, (1000, 1000))),
 )
@@ -524,20 +525,15 @@ KL_DIV = Entry(
 # 'mean' and 'sum' (see impls/functional/classification.py); the 'none' case is a
 # fixed layout example instead.
 
-@st.composite
-def _mm_kwargs(draw):
-    kw = draw(st.fixed_dictionaries({}, optional={
-        "p": st.sampled_from([1, 2]), "margin": st.sampled_from([0.0, 0.5, 1.0, 2.0]), "reduction": reductions}))
-    if draw(st.booleans()):
-        kw["weight"] = draw(class_weights(draw(st.integers(1, 5))))
-    return kw
+def _mm_kwargs():
+    return sometimes_weighted(reduction_kwargs(p=st.sampled_from([1, 2]), margin=st.sampled_from([0.0, 0.5, 1.0, 2.0])))
 
 
 def _mm_inputs(kw, dt, layout):
     @st.composite
     def draw_inputs(draw):
-        C = len(kw["weight"]) if "weight" in kw else draw(st.integers(1, 5))
-        lead = _lead(draw, layout)
+        C = n_classes(draw, kw)
+        lead = draw(batch_dims(layout))
         x = draw(float_arrays(lead + (C,), dt, -3.0, 3.0))
         t = draw(index_targets(lead, C, None))
         return Inputs((x, t))
@@ -546,7 +542,7 @@ def _mm_inputs(kw, dt, layout):
 
 
 def _mm(dt, N=4, C=5, seed=0):
-    return Inputs((_normal((N, C), dt, seed), _classes((N,), C, seed + 1)))
+    return Inputs((normal_array((N, C), dt, seed), _classes((N,), C, seed + 1)))
 
 
 MULTI_MARGIN = Entry(
@@ -556,8 +552,8 @@ MULTI_MARGIN = Entry(
     build_fn=build_with_weights("MultiMarginLoss"),
     layouts=("batched", "unbatched"),
     examples=(
-        every_reduction({}, _mm) + every_reduction({"p": 2, "weight": W5, "margin": 0.5}, _mm, "p=2,weight,margin=0.5,")
-        + every_reduction({"p": 1, "weight": W5}, _mm, "p=1,weight,")
+        every_reduction(_mm) + every_reduction(_mm, {"p": 2, "weight": W5, "margin": 0.5}, label="p=2,weight,margin=0.5")
+        + every_reduction(_mm, {"p": 1, "weight": W5}, label="p=1,weight")
         + (
             Example("margin=0-ties", "edge", {"margin": 0.0},
                     lambda dt: Inputs((np.array([[1.0, 1.0, 0.5], [0.0, 2.0, 2.0]], dt), np.array([0, 1], np.int64)))),
@@ -566,7 +562,7 @@ MULTI_MARGIN = Entry(
             Example("hinge-boundary", "special", {"reduction": "none"},
                     lambda dt: Inputs((np.array([[1.0, 0.0, 0.5], [0.0, -0.0, 1.0]], dt), np.array([0, 2], np.int64)))),
             Example("unbatched", "layout", {"reduction": "none", "p": 2},
-                    lambda dt: Inputs((_normal((5,), dt), np.array(3, np.int64)))),
+                    lambda dt: Inputs((normal_array((5,), dt), np.array(3, np.int64)))),
             Example("empty-batch-none", "layout", {"reduction": "none"},
                     lambda dt: Inputs((np.zeros((0, 5), dt), np.zeros((0,), np.int64)))),
         )
@@ -575,12 +571,12 @@ MULTI_MARGIN = Entry(
         bad_reduction(_mm),
         Invalid("p=3", {"p": 3}),
         Invalid("weight-2d", {"weight": np.ones((2, 2))}),
-        Invalid("target-out-of-range", {}, lambda dt: Inputs((_normal((3, 4), dt), np.array([0, 1, 4], np.int64)))),
-        Invalid("negative-target", {}, lambda dt: Inputs((_normal((3, 4), dt), np.array([0, 1, -1], np.int64)))),
-        Invalid("float-target", {}, lambda dt: Inputs((_normal((3, 4), dt), np.array([0.0, 1.0, 2.0], dt)))),
-        Invalid("target-size", {}, lambda dt: Inputs((_normal((5, 10), dt), np.array([0, 1, 2], np.int64)))),
-        Invalid("2d-target", {}, lambda dt: Inputs((_normal((3, 4), dt), np.zeros((3, 1), np.int64)))),
-        Invalid("3d-input", {}, lambda dt: Inputs((_normal((2, 3, 4), dt), np.zeros((2, 4), np.int64)))),
+        Invalid("target-out-of-range", {}, lambda dt: Inputs((normal_array((3, 4), dt), np.array([0, 1, 4], np.int64)))),
+        Invalid("negative-target", {}, lambda dt: Inputs((normal_array((3, 4), dt), np.array([0, 1, -1], np.int64)))),
+        Invalid("float-target", {}, lambda dt: Inputs((normal_array((3, 4), dt), np.array([0.0, 1.0, 2.0], dt)))),
+        Invalid("target-size", {}, lambda dt: Inputs((normal_array((5, 10), dt), np.array([0, 1, 2], np.int64)))),
+        Invalid("2d-target", {}, lambda dt: Inputs((normal_array((3, 4), dt), np.zeros((3, 1), np.int64)))),
+        Invalid("3d-input", {}, lambda dt: Inputs((normal_array((2, 3, 4), dt), np.zeros((2, 4), np.int64)))),
         Invalid("weight-wrong-size", {"weight": np.ones(3)}, lambda dt: _mm(dt, 3, 4)),
     ),
     bench=lambda dt: ({}, _mm(dt, 1024, 1000)),
@@ -591,7 +587,7 @@ def _mlm_inputs(kw, dt, layout):
     @st.composite
     def draw_inputs(draw):
         C = draw(st.integers(1, 5))
-        lead = _lead(draw, layout)
+        lead = draw(batch_dims(layout))
         x = draw(float_arrays(lead + (C,), dt, -3.0, 3.0))
         t = draw(hnp.arrays(np.int64, lead + (C,), elements=st.integers(-1, C - 1)))
         return Inputs((x, t))
@@ -600,41 +596,41 @@ def _mlm_inputs(kw, dt, layout):
 
 
 def _mlm(dt, N=4, C=5, seed=0):
-    rng = _rng(seed + 1)
+    rng = np.random.default_rng(seed + 1)
     t = rng.integers(-1, C, (N, C)).astype(np.int64)
-    return Inputs((_normal((N, C), dt, seed), t))
+    return Inputs((normal_array((N, C), dt, seed), t))
 
 
 MULTILABEL_MARGIN = Entry(
     name="MultiLabelMarginLoss",
-    kwargs=st.fixed_dictionaries({}, optional={"reduction": reductions}),
+    kwargs=reduction_kwargs(),
     inputs=_mlm_inputs,
     layouts=("batched", "unbatched"),
     examples=(
-        every_reduction({}, _mlm)
+        every_reduction(_mlm)
         + (
             Example("duplicates-and-values-after-terminator", "edge", {"reduction": "none"},
                     lambda dt: Inputs((np.array([[1.0, 0.0, 0.5, -1.0], [0.2, 0.1, 3.0, 0.4]], dt),
                                        np.array([[0, 0, -1, 3], [-1, 1, 2, 3]], np.int64)))),
             Example("all-classes-targets", "edge", {"reduction": "sum"},
-                    lambda dt: Inputs((_normal((2, 3), dt), np.array([[0, 1, 2], [2, 1, 0]], np.int64)))),
+                    lambda dt: Inputs((normal_array((2, 3), dt), np.array([[0, 1, 2], [2, 1, 0]], np.int64)))),
             Example("hinge-boundary", "special", {"reduction": "none"},
                     lambda dt: Inputs((np.array([[1.0, 0.0, 0.5]], dt), np.array([[0, -1, 0]], np.int64)))),
             Example("unbatched", "layout", {"reduction": "none"},
-                    lambda dt: Inputs((_normal((5,), dt), np.array([3, 1, -1, 0, 0], np.int64)))),
+                    lambda dt: Inputs((normal_array((5,), dt), np.array([3, 1, -1, 0, 0], np.int64)))),
             Example("empty-batch-none", "layout", {"reduction": "none"},
                     lambda dt: Inputs((np.zeros((0, 5), dt), np.zeros((0, 5), np.int64)))),
         )
     ),
     invalid=(
         bad_reduction(_mlm),
-        Invalid("target-out-of-range", {}, lambda dt: Inputs((_normal((3, 4), dt), np.array([[4, -1, 0, 0]] * 3, np.int64)))),
-        Invalid("target-below-minus-1", {}, lambda dt: Inputs((_normal((3, 4), dt), np.array([[-2, -1, 0, 0]] * 3, np.int64)))),
+        Invalid("target-out-of-range", {}, lambda dt: Inputs((normal_array((3, 4), dt), np.array([[4, -1, 0, 0]] * 3, np.int64)))),
+        Invalid("target-below-minus-1", {}, lambda dt: Inputs((normal_array((3, 4), dt), np.array([[-2, -1, 0, 0]] * 3, np.int64)))),
         Invalid("out-of-range-after-terminator", {},
-                lambda dt: Inputs((_normal((3, 4), dt), np.array([[1, -1, 9, 0]] * 3, np.int64)))),
-        Invalid("target-shape", {}, lambda dt: Inputs((_normal((3, 4), dt), np.zeros((3, 3), np.int64)))),
-        Invalid("float-target", {}, lambda dt: Inputs((_normal((3, 4), dt), np.zeros((3, 4), dt)))),
-        Invalid("3d-input", {}, lambda dt: Inputs((_normal((2, 3, 4), dt), np.zeros((2, 3, 4), np.int64)))),
+                lambda dt: Inputs((normal_array((3, 4), dt), np.array([[1, -1, 9, 0]] * 3, np.int64)))),
+        Invalid("target-shape", {}, lambda dt: Inputs((normal_array((3, 4), dt), np.zeros((3, 3), np.int64)))),
+        Invalid("float-target", {}, lambda dt: Inputs((normal_array((3, 4), dt), np.zeros((3, 4), dt)))),
+        Invalid("3d-input", {}, lambda dt: Inputs((normal_array((2, 3, 4), dt), np.zeros((2, 3, 4), np.int64)))),
     ),
     bench=lambda dt: ({}, _mlm(dt, 1024, 64)),
 )
@@ -645,7 +641,7 @@ MULTILABEL_MARGIN = Entry(
 def _sm_inputs(kw, dt, layout):
     @st.composite
     def draw_inputs(draw):
-        lead = _lead(draw, layout)
+        lead = draw(batch_dims(layout))
         feature = draw(hnp.array_shapes(min_dims=0 if layout == "unbatched" else 1, max_dims=2, min_side=1, max_side=4))
         shape = lead + feature
         x = draw(float_arrays(shape, dt))
@@ -656,46 +652,45 @@ def _sm_inputs(kw, dt, layout):
 
 
 def _pm1(dt, shape=(4, 3), seed=0):
-    return Inputs((_normal(shape, dt, seed, 3.0), np.where(_uniform(shape, np.float64, seed + 1) > 0.5, 1.0, -1.0).astype(dt)))
+    return Inputs((normal_array(shape, dt, seed, scale=3.0), np.where(_uniform(shape, np.float64, seed + 1) > 0.5, 1.0, -1.0).astype(dt)))
 
 
 SOFT_MARGIN = Entry(
     name="SoftMarginLoss",
-    kwargs=st.fixed_dictionaries({}, optional={"reduction": reductions}),
+    kwargs=reduction_kwargs(),
     inputs=_sm_inputs,
     nondiff_inputs=(1,),  # torch: "soft_margin_loss is not differentiable with respect to argument 'target'"
     layouts=("batched", "unbatched", "empty"),
     examples=(
-        every_reduction({}, _pm1)
+        every_reduction(_pm1)
         + (
             Example("broadcast-target", "edge", {"reduction": "none"},
-                    lambda dt: Inputs((_normal((3, 4), dt), np.array([1.0, -1.0, 1.0, -1.0], dt)))),
+                    lambda dt: Inputs((normal_array((3, 4), dt), np.array([1.0, -1.0, 1.0, -1.0], dt)))),
             Example("zeros-and-large", "special", {"reduction": "none"},
                     lambda dt: Inputs((np.array([0.0, -0.0, 50.0, -50.0, 80.0], dt), np.array([1.0, -1.0, 1.0, -1.0, 1.0], dt)))),
             Example("empty-batch-mean-is-nan", "layout", {}, lambda dt: _pm1(dt, (0, 3))),
         )
+        # torch computes into an output of the input's dtype: any target dtype, and the
+        # loss keeps the input's dtype also next to a float64 target
+        + target_dtype_examples(_pm1, {"reduction": "none"})
     ),
     invalid=(
         bad_reduction(_pm1),
-        Invalid("unbroadcastable", {}, lambda dt: Inputs((_normal((3, 4), dt), _normal((3,), dt)))),
+        Invalid("unbroadcastable", {}, lambda dt: Inputs((normal_array((3, 4), dt), normal_array((3,), dt)))),
     ),
     bench=lambda dt: ({}, _pm1(dt, (1000, 1000))),
 )
 
 
-@st.composite
-def _mlsm_kwargs(draw):
-    kw = draw(st.fixed_dictionaries({}, optional={"reduction": reductions}))
-    if draw(st.booleans()):
-        kw["weight"] = draw(class_weights(draw(st.integers(1, 5))))
-    return kw
+def _mlsm_kwargs():
+    return sometimes_weighted(reduction_kwargs())
 
 
 def _mlsm_inputs(kw, dt, layout):
     @st.composite
     def draw_inputs(draw):
-        C = len(kw["weight"]) if "weight" in kw else draw(st.integers(1, 5))
-        lead = _lead(draw, layout)
+        C = n_classes(draw, kw)
+        lead = draw(batch_dims(layout))
         shape = lead + (C,)
         x = draw(float_arrays(shape, dt))
         t = draw(st.one_of(hnp.arrays(dt, shape, elements=st.sampled_from([0.0, 1.0])), float_arrays(shape, dt, 0.0, 1.0)))
@@ -705,7 +700,7 @@ def _mlsm_inputs(kw, dt, layout):
 
 
 def _bin(dt, shape=(4, 5), seed=0):
-    return Inputs((_normal(shape, dt, seed, 3.0), (_uniform(shape, np.float64, seed + 1) > 0.5).astype(dt)))
+    return Inputs((normal_array(shape, dt, seed, scale=3.0), (_uniform(shape, np.float64, seed + 1) > 0.5).astype(dt)))
 
 
 MULTILABEL_SOFT_MARGIN = Entry(
@@ -715,16 +710,19 @@ MULTILABEL_SOFT_MARGIN = Entry(
     build_fn=build_with_weights("MultiLabelSoftMarginLoss"),
     layouts=("batched", "unbatched", "empty"),
     examples=(
-        every_reduction({}, _bin) + every_reduction({"weight": W5}, _bin, "weight,")
+        every_reduction(_bin) + every_reduction(_bin, {"weight": W5}, label="weight")
         + (
             Example("large-logits", "special", {"reduction": "none"},
                     lambda dt: Inputs((np.array([[100.0, -100.0, 1e4, -1e4, 0.0]], dt), np.array([[1.0, 0.0, 0.0, 1.0, 0.5]], dt)))),
             Example("unbatched", "layout", {"reduction": "none", "weight": W5}, lambda dt: _bin(dt, (5,))),
             Example("empty-batch-mean-is-nan", "layout", {}, lambda dt: _bin(dt, (0, 5))),
         )
+        # torch's composite promotes the target: int64 labels are the usual case
+        + target_dtype_examples(_bin, {"weight": W5})
     ),
     invalid=(
         bad_reduction(_bin),
+        Invalid("bool-target", {}, lambda dt: Inputs((_bin(dt).args[0], _bin(dt).args[1] > 0))),
         Invalid("weight-wrong-size", {"weight": np.ones(3)}, lambda dt: _bin(dt, (2, 4))),
     ),
     bench=lambda dt: ({}, _bin(dt, (1000, 1000))),

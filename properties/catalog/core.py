@@ -9,14 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from ..strategies import batch_dims, float_arrays
-from .entry import Entry, Example, Inputs, Invalid
-
-_rng = np.random.default_rng
-
-
-def _normal(shape, dt, seed=0):
-    return _rng(seed).standard_normal(shape).astype(dt)
-
+from ..strategies import normal_array as _normal
+from nnparity.catalog import Entry, Example, Inputs, Invalid
 
 # -- Identity -----------------------------------------------------------------------
 
@@ -101,20 +95,11 @@ FLATTEN = Entry(
 
 # -- Dropout ------------------------------------------------------------------------
 
-def dropout_keep_mask(torch_module, torch_args, seed):
-    """torch's keep-mask for ``seed``: with the same seed, shape and dtype, dropout
-    draws the same Bernoulli noise whatever the values, so applying the module to
-    ones reveals it (kept elements are nonzero)."""
-    import torch
-
-    (x,) = torch_args
-    p = torch_module.p
-    if not (0 < p < 1) or x.numel() == 0:
-        return None
-    torch.manual_seed(seed)
-    with torch.no_grad():
-        probe = torch_module(torch.ones_like(x))
-    return {"keep": (probe != 0).cpu().numpy()}
+def dropout_keep_mask(draws):
+    """torch's keep mask: dropout draws it with one ``bernoulli_(1 - p)`` on a tensor
+    shaped like the input (ATen ``_dropout_impl``); kept elements are 1."""
+    (draw,) = draws
+    return {"keep": draw.values != 0}
 
 
 def hoeffding_margin(n: int, alpha: float) -> float:
@@ -204,18 +189,22 @@ BATCHNORM1D = Entry(
 # -- Sequential ---------------------------------------------------------------------
 
 def _sequential_layers():
-    """Linear(a, b) -> activation -> [BatchNorm1d(b, eps=0.1)] -> Linear(b, c).
+    """Linear(a, b) -> activation -> [Dropout(p)] -> [BatchNorm1d(b, eps=0.1)] -> Linear(b, c).
 
-    This entry tests composition: call order, nested state_dict keys ('2.running_mean'),
-    parameter routing, train/eval propagation. Its BatchNorm uses eps=0.1 because with
+    This entry tests composition: call order, nested state_dict keys ('3.running_mean'),
+    parameter routing, train/eval propagation, and noise parity inside a composite
+    module: torch's dropout mask, drawn in submodule '2', is injected into the twin's
+    submodule '2' (nnparity.noise). Its BatchNorm uses eps=0.1 because with
     eps=1e-5 a constant channel (e.g. ReLU of all-negative inputs) has invstd ~ 316, and
     the upstream Linear's gradient, exactly 0, is then a cancellation of O(316)-sized
     float32 terms: rounding noise, not a property of Sequential. BatchNorm1d's own entry
     tests eps=1e-5 at full tolerance."""
     sizes = st.tuples(st.integers(1, 5), st.integers(1, 5), st.integers(1, 5))
-    return st.tuples(sizes, st.sampled_from(["ReLU", "Tanh", "Sigmoid"]), st.booleans()).map(
+    dropout = st.one_of(st.none(), st.sampled_from([0.5, 0.25]))
+    return st.tuples(sizes, st.sampled_from(["ReLU", "Tanh", "Sigmoid"]), dropout, st.booleans()).map(
         lambda t: {"layers": (("Linear", {"in_features": t[0][0], "out_features": t[0][1]}), (t[1], {}))
-                   + ((("BatchNorm1d", {"num_features": t[0][1], "eps": 0.1}),) if t[2] else ())
+                   + ((("Dropout", {"p": t[2]}),) if t[2] is not None else ())
+                   + ((("BatchNorm1d", {"num_features": t[0][1], "eps": 0.1}),) if t[3] else ())
                    + (("Linear", {"in_features": t[0][1], "out_features": t[0][2]}),)})
 
 
@@ -233,8 +222,12 @@ def sequential_inputs(kw, dt, layout):
 
 SEQUENTIAL = Entry(
     name="Sequential", kwargs=_sequential_layers(), build_fn=build_sequential, inputs=sequential_inputs,
-    train_eval_differs=True, stateful=True,
-    examples=(Example("empty-sequential", "edge", {"layers": ()}, lambda dt: Inputs((_normal((3, 2), dt),))),),
+    train_eval_differs=True, stateful=True, random=True,
+    examples=(Example("empty-sequential", "edge", {"layers": ()}, lambda dt: Inputs((_normal((3, 2), dt),))),
+              Example("linear-dropout-linear", "edge",
+                      {"layers": (("Linear", {"in_features": 4, "out_features": 6}), ("Dropout", {"p": 0.5}),
+                                  ("Linear", {"in_features": 6, "out_features": 3}))},
+                      lambda dt: Inputs((_normal((5, 4), dt),)))),
     bench=lambda dt: ({"layers": (("Linear", {"in_features": 256, "out_features": 256}), ("ReLU", {}),
                                   ("Linear", {"in_features": 256, "out_features": 10}))},
                       Inputs((_normal((256, 256), dt),))),

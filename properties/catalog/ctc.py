@@ -16,7 +16,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..strategies import float_arrays, reductions
-from .entry import Entry, Example, Inputs, Invalid
+from nnparity.catalog import Entry, Example, Inputs, Invalid
 
 MAX_BLANK = 3
 

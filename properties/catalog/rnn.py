@@ -1,155 +1,46 @@
 """Catalog entries: recurrent layers and cells (torch/nn/modules/rnn.py).
 
-State. Each case draws its parameters in one of two regimes (``rnn_state``): torch's
-own initialisation, U(-1/sqrt(H), 1/sqrt(H)), where gates are unsaturated and
-every gate's gradient matters; or N(0, 1) (the harness default), where many gates
-saturate. A gate-order bug (LSTM in ONNX's i, o, f, c order) shows in both, but
-only the first regime makes gradients through the gates non-trivial.
+State. The harness draws every case's parameters in both regimes
+(``nnparity.catalog.default_state``): torch's own initialisation,
+U(-1/sqrt(H), 1/sqrt(H)) for every weight and bias, where gates are unsaturated
+and every gate's gradient matters; and N(0, 1), where many gates saturate.
+
+Inputs. ``h0``, or the LSTM's ``(h0, c0)`` (leaves ``hx[0]``, ``hx[1]``), with and
+without; unbatched and empty batches; PackedSequence inputs (``packed_input``, the
+entry's adapter): ``pack_padded_sequence`` of torch on torch's side and of the package
+under test on the twin's, from the same padded array and lengths, sorted
+(``enforce_sorted=True``) or not, so the gradients reach the padded array. The
+output's PackedSequence is compared field by field (data, batch_sizes,
+sorted_indices, unsorted_indices); ``h_n`` in the original batch order.
 
 Randomness. Dropout between layers runs inside ATen (``at::dropout`` in
-``apply_layer_stack``, RNN.cpp), not in a submodule, so torch's keep-masks are
-read with a ``TorchDispatchMode`` that records the result of every
-``aten.bernoulli_`` call of one forward, in call order (``dispatch_masks``). With
-the same seed, the forward with autograd draws the same masks (checked in the
-twin's docs/findings). The twin takes them as ``inject_noise(dropout=[...])``.
-
-What the harness cannot judge yet (the structured-inputs issue): gradients of
-``(h0, c0)`` (a tuple in the arguments: forward values are judged, gradients not),
-PackedSequence inputs on the torch side, and float64 arbitration of random entries.
+``apply_layer_stack``, RNN.cpp), at the path of the recurrent module itself: the
+harness records torch's draws there (reference/noise.py), one ``bernoulli_`` per
+layer boundary in order, and ``rnn_dropout_masks`` hands them to the twin's
+``inject_noise(dropout=[...])``. So training draws any p in [0, 1].
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from hypothesis import strategies as st
 
+from nnparity.catalog import Entry, Example, Inputs, Invalid
+
 from ..strategies import float_arrays
-from .entry import Entry, Example, Inputs, Invalid
-
-#: Exact parity of the dropout between layers (0 < p < 1 in training) needs the
-#: harness to inject torch's masks (``random=True``), and today a random entry loses
-#: the float64 oracle, which float32 recurrences need: over T steps two float32
-#: implementations drift apart by more than assert_close's default tolerance, and
-#: the oracle is what shows which side is right (checked: with it, the 40-step
-#: examples pass as arbitrated; without it, they fail at headroom ~2). Until the
-#: structured-inputs issue gives random entries the oracle, training cases draw
-#: p in {0, 1} only (p = 1 zeroes every layer boundary, deterministically, so a
-#: dropout after the last layer still shows), and 0 < p < 1 runs in eval mode.
-#: Flip this to True then: the noise capture, the twin's ``inject_noise`` and the
-#: statistical test below are ready (verified by hand, docs/findings/rnn.md).
-RANDOM_DROPOUT = False
-
-_GATES = {"RNN": 1, "LSTM": 4, "GRU": 3, "RNNCell": 1, "LSTMCell": 4, "GRUCell": 3}
 
 
 def _normal(shape, dt, seed=0, scale=1.0):
     return (scale * np.random.default_rng(seed).standard_normal(shape)).astype(dt)
 
 
-# -- state and noise --------------------------------------------------------------------
+# -- noise ------------------------------------------------------------------------------
 
-def rnn_state(gates: int, cell: bool):
-    """Parameters at torch's init scale U(-1/sqrt(H), 1/sqrt(H)) or N(0, 1), one regime
-    per case (H read from weight_hh's shape: (gates*H, H_out) for layers, (gates*H, H) for cells)."""
-
-    def draw(torch_state, parameter_names, rng):
-        whh = torch_state["weight_hh" if cell else "weight_hh_l0"]
-        hidden = whh.shape[0] // gates
-        init_scale = rng.random() < 0.5
-        bound = 1 / math.sqrt(hidden) if hidden else 0.0
-        out = {}
-        for key, value in torch_state.items():
-            if init_scale:
-                out[key] = rng.uniform(-bound, bound, value.shape).astype(value.dtype)
-            else:
-                out[key] = rng.standard_normal(value.shape).astype(value.dtype)
-        return out
-
-    return draw
-
-
-def dispatch_masks(torch_module, torch_args, seed, torch_kwargs=None):
-    """torch's dropout keep-masks of one forward, in call order.
-
-    Runs the module under ``torch.manual_seed(seed)`` (as the harness runs it) inside a
-    ``TorchDispatchMode`` that records the outputs of ``aten.bernoulli_`` (the CPU
-    dropout kernel: ``noise.bernoulli_(1 - p)``) and the masks of
-    ``aten.native_dropout`` (the fused kernel other devices use). Works for
-    randomness that runs inside ATen or functional code, where no submodule hook
-    can see it. Masks are returned as boolean arrays (True = kept)."""
-    import torch
-    from torch.utils._python_dispatch import TorchDispatchMode
-
-    masks = []
-
-    class Record(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            out = func(*args, **(kwargs or {}))
-            name = func.overloadpacket.__name__
-            if name in ("bernoulli_", "bernoulli"):
-                masks.append((out != 0).cpu().numpy())
-            elif name == "native_dropout":
-                masks.append(out[1].cpu().numpy().astype(bool))
-            return out
-
-    torch.manual_seed(seed)
-    with torch.no_grad(), Record():
-        torch_module(*torch_args, **(torch_kwargs or {}))
-    return masks
-
-
-def dispatch_masks_by_path(torch_module, torch_args, seed, torch_kwargs=None):
-    """``{submodule path: [keep-masks in call order]}`` for one forward: ``dispatch_masks``
-    plus forward pre-/post-hooks that keep a stack of the submodules being run, so each
-    mask is filed under the innermost module that drew it ('' is the root). Inside
-    torch.nn.TransformerEncoderLayer that puts the attention-weight dropout under
-    ``self_attn`` and the others under ``dropout``, ``dropout1``, ``dropout2``: the paths
-    at which the twin's modules take ``inject_noise``. (Hooks switch torch's eval fast
-    paths off, which matters only outside training, where nothing is drawn.)"""
-    import torch
-    from torch.utils._python_dispatch import TorchDispatchMode
-
-    stack, found, handles = [""], {}, []
-    def enter(path):
-        return lambda module, args: stack.append(path)  # returns None: the input is unchanged
-
-    def leave(module, args, output):
-        stack.pop()  # returns None: the output is unchanged
-
-    for path, module in torch_module.named_modules():
-        handles.append(module.register_forward_pre_hook(enter(path)))
-        handles.append(module.register_forward_hook(leave))
-
-    class Record(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            out = func(*args, **(kwargs or {}))
-            name = func.overloadpacket.__name__
-            if name in ("bernoulli_", "bernoulli", "native_dropout"):
-                mask = out[1] if name == "native_dropout" else out != 0
-                found.setdefault(stack[-1], []).append(mask.cpu().numpy().astype(bool))
-            return out
-
-    try:
-        torch.manual_seed(seed)
-        with torch.no_grad(), Record():
-            torch_module(*torch_args, **(torch_kwargs or {}))
-    finally:
-        for h in handles:
-            h.remove()
-    return found
-
-
-def rnn_dropout_noise(torch_module, torch_args, seed):
-    """{'dropout': [num_layers - 1 keep-masks]} for RNN/LSTM/GRU in training, or None."""
-    if not (torch_module.training and 0 < torch_module.dropout < 1 and torch_module.num_layers > 1):
-        return None
-    masks = dispatch_masks(torch_module, torch_args, seed)
-    if not masks:  # an empty batch: at::dropout draws nothing for numel() == 0
-        return None
-    assert len(masks) == torch_module.num_layers - 1, f"expected {torch_module.num_layers - 1} dropout masks, got {len(masks)}"
-    return {"dropout": masks}
+def rnn_dropout_masks(draws):
+    """torch's draws in one RNN/LSTM/GRU, in call order: one dropout per layer boundary
+    (``bernoulli_(1 - p)`` on CPU, or ``native_dropout``'s mask), each shaped like the
+    output of the layer it follows as ATen sees it; kept elements are nonzero."""
+    return {"dropout": [d.values != 0 for d in draws]}
 
 
 def rnn_dropout_statistics(impl, rng):
@@ -199,12 +90,10 @@ def _layer_kwargs(name):
                 kw[key] = draw(st.booleans())
         # Training differs from eval only through dropout between layers: draw it often, and
         # in Hypothesis's simplest case (the train_eval check needs torch to differ on some of
-        # its 8 ci cases; eval mode still runs the multi-layer math undisturbed, in the forward
-        # and gradients checks).
+        # its 8 ci cases). torch's masks are injected into the twin (rnn_dropout_masks), so any
+        # p is judged exactly; p = 1 zeroes every layer boundary (nothing is drawn).
         if layers > 1 and draw(st.integers(0, 3)) != 3:
-            probabilities = (st.one_of(st.sampled_from([0.5, 0.0, 1.0]), st.floats(0.0, 1.0)) if RANDOM_DROPOUT
-                             else st.sampled_from([1.0, 0.0]))
-            kw["dropout"] = draw(probabilities)
+            kw["dropout"] = draw(st.one_of(st.sampled_from([0.5, 0.0, 1.0]), st.floats(0.0, 1.0)))
         if name == "LSTM" and hidden > 1 and draw(st.booleans()):
             kw["proj_size"] = draw(st.integers(0, hidden - 1))
         if name == "RNN" and draw(st.booleans()):
@@ -221,9 +110,28 @@ def _hidden_shape(kw, batch):
     return lead + batch + (h_out,), lead + batch + (kw["hidden_size"],)
 
 
+def packed_input(nn, side, input, hx=None, lengths=None, *, batch_first=False, enforce_sorted=True):
+    """The entry's adapter: with ``lengths``, the padded ``input`` is packed inside the call
+    by the side's own ``nn.utils.rnn.pack_padded_sequence`` (torch's, or the package's),
+    so the gradients reach ``input``; without, the arguments pass through."""
+    if lengths is None:
+        return ((input,) if hx is None else (input, hx)), {}
+    if hasattr(lengths, "cpu"):  # torch wants its lengths on the CPU, whatever the device
+        lengths = lengths.cpu()
+    packed = nn.utils.rnn.pack_padded_sequence(input, lengths, batch_first=batch_first, enforce_sorted=enforce_sorted)
+    return ((packed,) if hx is None else (packed, hx)), {}
+
+
+def _lengths(draw, T, N, enforce_sorted):
+    lengths = draw(st.lists(st.integers(1, T), min_size=N, max_size=N))
+    lengths[draw(st.integers(0, N - 1))] = T  # pad_packed_sequence pads to the longest: keep T
+    return np.array(sorted(lengths, reverse=True) if enforce_sorted else lengths, np.int64)
+
+
 def _layer_inputs(name):
     """input (T, N, I) / (N, T, I) / unbatched (T, I) / empty batch N = 0; with or
-    without h0 (RNN, GRU: a top-level array; LSTM: the tuple (h0, c0))."""
+    without h0 (RNN, GRU: an array; LSTM: the tuple (h0, c0)); batched inputs are
+    sometimes packed (``packed_input``), sorted or with ``enforce_sorted=False``."""
 
     def inputs(kw, dt, layout):
         batch = st.just(()) if layout == "unbatched" else st.just((0,)) if layout == "empty" else st.integers(1, 3).map(lambda n: (n,))
@@ -236,13 +144,17 @@ def _layer_inputs(name):
             else:
                 shape = (b[0], T, kw["input_size"]) if kw.get("batch_first") else (T, b[0], kw["input_size"])
             x = draw(float_arrays(shape, dt, -5, 5))
-            if not draw(st.booleans()):
-                return Inputs((x,))
-            h_shape, c_shape = _hidden_shape(kw, b)
-            h0 = draw(float_arrays(h_shape, dt, -2, 2))
-            if name == "LSTM":
-                return Inputs((x, (h0, draw(float_arrays(c_shape, dt, -2, 2)))))
-            return Inputs((x, h0))
+            hx = None
+            if draw(st.booleans()):
+                h_shape, c_shape = _hidden_shape(kw, b)
+                hx = draw(float_arrays(h_shape, dt, -2, 2))
+                if name == "LSTM":
+                    hx = (hx, draw(float_arrays(c_shape, dt, -2, 2)))
+            if b and b[0] > 0 and draw(st.booleans()):
+                enforce_sorted = draw(st.booleans())
+                flags = {"batch_first": kw.get("batch_first", False), "enforce_sorted": enforce_sorted}
+                return Inputs((x, hx, _lengths(draw, T, b[0], enforce_sorted)), flags)
+            return Inputs((x,) if hx is None else (x, hx))
 
         return draw()
 
@@ -280,9 +192,14 @@ def _layer_examples(name):
         Example("huge-inputs-saturate", "edge", base,
                 lambda dt: Inputs((np.array([[[1e4, -1e4, 0.0]], [[-1e30, 1e30, 2.0]]], dt),))),
     ]
-    if RANDOM_DROPOUT:
-        examples.append(Example("dropout=0.5-train", "edge", {**base, "num_layers": 3, "dropout": 0.5, "bidirectional": True},
-                                lambda dt: Inputs((x(dt),))))
+    examples.append(Example("dropout=0.5-train", "edge", {**base, "num_layers": 3, "dropout": 0.5, "bidirectional": True},
+                            lambda dt: Inputs((x(dt),))))
+    packed_kw = {**base, "num_layers": 2, "bidirectional": True, "dropout": 0.5}
+    examples.append(Example("packed-unsorted-h0-dropout", "edge", packed_kw,
+                            lambda dt: Inputs((x(dt, (5, 4, 3)), _hx(name, packed_kw, (4,), dt), np.array([2, 5, 1, 4])),
+                                              {"enforce_sorted": False})))
+    examples.append(Example("packed-sorted-batch_first", "edge", {**base, "batch_first": True},
+                            lambda dt: Inputs((x(dt, (3, 5, 3)), None, np.array([5, 5, 2])), {"batch_first": True})))
     if name == "LSTM":
         kw = {**base, "proj_size": 2, "num_layers": 2, "bidirectional": True}
         examples.append(Example("proj_size-h0-c0", "edge", kw, lambda dt: Inputs((x(dt), _hx(name, kw, (2,), dt)))))
@@ -338,9 +255,8 @@ def _layer_invalid(name):
 def _layer_entry(name, bench):
     return Entry(
         name=name, kwargs=_layer_kwargs(name), inputs=_layer_inputs(name), factory_kwargs=True,
-        tuple_output=True, layouts=("batched", "unbatched", "empty"),
-        train_eval_differs=True, random=RANDOM_DROPOUT, noise=rnn_dropout_noise, statistical=rnn_dropout_statistics,
-        state_fn=rnn_state(_GATES[name], cell=False),
+        layouts=("batched", "unbatched", "empty"), adapter=packed_input,
+        train_eval_differs=True, random=True, noise=rnn_dropout_masks, statistical=rnn_dropout_statistics,
         examples=_layer_examples(name), invalid=_layer_invalid(name), bench=bench,
     )
 
@@ -418,8 +334,7 @@ def _cell_entry(name):
         invalid.append(Invalid("unknown-nonlinearity", {**base, "nonlinearity": "sigmoid"}, lambda dt: Inputs((z((2, 3)),))))
     return Entry(
         name=name, kwargs=_cell_kwargs(name), inputs=_cell_inputs(name), factory_kwargs=True,
-        tuple_output=name == "LSTMCell", layouts=("batched", "unbatched", "empty"),
-        state_fn=rnn_state(_GATES[name], cell=True), examples=tuple(examples), invalid=tuple(invalid),
+        layouts=("batched", "unbatched", "empty"), examples=tuple(examples), invalid=tuple(invalid),
         bench=lambda dt: ({"input_size": 256, "hidden_size": 512}, Inputs((_normal((64, 256), dt),))),
     )
 

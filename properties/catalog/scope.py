@@ -22,20 +22,11 @@ OUT_OF_SCOPE = {
 }
 
 _NOT_YET_NAMES = """
-AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d
-AlphaDropout AvgPool1d AvgPool2d AvgPool3d BatchNorm2d BatchNorm3d Bilinear ChannelShuffle
-CircularPad1d CircularPad2d CircularPad3d ConstantPad1d ConstantPad2d ConstantPad3d
-Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d CosineSimilarity CrossMapLRN2d
-Dropout1d Dropout2d Dropout3d Embedding EmbeddingBag FeatureAlphaDropout Fold
-FractionalMaxPool2d FractionalMaxPool3d GRU GRUCell GroupNorm InstanceNorm1d InstanceNorm2d InstanceNorm3d
-LPPool1d LPPool2d LPPool3d LSTM LSTMCell LayerNorm LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d
-LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
-LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear LocalResponseNorm
-MaxPool1d MaxPool2d MaxPool3d MaxUnpool1d MaxUnpool2d MaxUnpool3d MultiheadAttention PairwiseDistance
-PixelShuffle PixelUnshuffle RMSNorm RNN RNNCell ReflectionPad1d ReflectionPad2d ReflectionPad3d
-ReplicationPad1d ReplicationPad2d ReplicationPad3d Transformer TransformerDecoder TransformerDecoderLayer
-TransformerEncoder TransformerEncoderLayer Unflatten Unfold Upsample UpsamplingBilinear2d UpsamplingNearest2d
-ZeroPad1d ZeroPad2d ZeroPad3d
+AlphaDropout BatchNorm2d BatchNorm3d Bilinear CosineSimilarity CrossMapLRN2d Dropout1d Dropout2d Dropout3d
+Embedding EmbeddingBag FeatureAlphaDropout GroupNorm InstanceNorm1d InstanceNorm2d InstanceNorm3d LayerNorm
+LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d
+LazyConvTranspose2d LazyConvTranspose3d LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LazyLinear
+LocalResponseNorm PairwiseDistance RMSNorm Unflatten
 """
 
 
