@@ -12,7 +12,8 @@ with ``inject_noise(dropout=[mask per layer boundary])``: ``num_layers - 1``
 boolean masks (True = kept), each shaped like the output of the layer it follows
 as torch's ATen code sees it: ``(T, N, D * H_out)`` time-major for a padded batch
 (``(T, 1, D * H_out)`` unbatched, whatever ``batch_first``), or
-``(sum(batch_sizes), D * H_out)`` for a packed one.
+``(sum(batch_sizes), D * H_out)`` for a packed one (an LSTM also takes ``(steps, N, D * H_out)``
+when every sequence has the same length: torch 2.13 draws that shape then).
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ class RNNBase(_RandomModule):
 
     def _dropout_masks(self, torch_shape):
         """One keep-mask of torch's shape per layer boundary (the outputs of every layer
-        but the last: ``apply_layer_stack`` in RNN.cpp), injected or drawn; None when no
+        but the last: ``apply_layer_stack`` in RNN.cpp), injected or drawn (``torch_shape``:
+        a shape, or a tuple of the shapes torch may use); None when no
         dropout applies; None masks for p = 1 (everything dropped, nothing drawn, as
         ATen's ``_dropout_impl``)."""
         injected, self._injected = self._injected, None
@@ -131,13 +133,14 @@ class RNNBase(_RandomModule):
             return None
         if self.dropout >= 1:
             return [None] * boundaries
+        shapes = torch_shape if isinstance(torch_shape[0], tuple) else (torch_shape,)
         if injected is None:
-            return [self.generator.random(torch_shape) >= self.dropout for _ in range(boundaries)]
+            return [self.generator.random(shapes[0]) >= self.dropout for _ in range(boundaries)]
         check(len(injected) == boundaries, ValueError,
               f"{type(self).__name__}: injected 'dropout' needs {boundaries} masks (one per layer boundary), got {len(injected)}")
         for m in injected:
-            check(m.shape == tuple(torch_shape), ValueError,
-                  f"{type(self).__name__}: injected dropout mask has shape {m.shape}, expected {tuple(torch_shape)}")
+            check(m.shape in shapes, ValueError,
+                  f"{type(self).__name__}: injected dropout mask has shape {m.shape}, expected {' or '.join(map(str, shapes))}")
         return injected
 
     # -- forward ----------------------------------------------------------------------
@@ -231,6 +234,12 @@ class RNNBase(_RandomModule):
         width = directions * self._real_hidden()
         if layout[0] == "packed":
             torch_shape = (x.shape[0], width)
+            steps = np.asarray(batch_sizes)
+            if lstm and steps.size and np.all(steps == steps[0]):
+                # torch 2.13's CPU LSTM runs a packed batch of equal lengths as the padded batch
+                # (steps, N, W) and draws its masks in that shape: the same elements in the same
+                # order (packed row t * N + j), so both shapes are accepted (docs/findings/rnn.md)
+                torch_shape = (torch_shape, (steps.size, int(steps[0]), width))
         else:
             torch_shape = (layout[3], layout[4], width)
         masks = self._dropout_masks(torch_shape)
@@ -256,9 +265,10 @@ class RNNBase(_RandomModule):
         hidden = (_stack(h_n), _stack(c_n)) if lstm else _stack(h_n)
         if unsorted_idx is not None:
             hidden = tuple(take(h, unsorted_idx, 1) for h in hidden) if lstm else take(hidden, unsorted_idx, 1)
-        if layout[0] == "packed":  # the index fields as plain arrays (they arrive as Tensors under impls.vjp)
+        if layout[0] == "packed":  # the index fields as constant Tensors, as every output array (unwrapped by __call__)
             _, batch_sizes_in, sorted_in, unsorted_in, _ = layout
-            return PackedSequence(layer_input, _indices(batch_sizes_in), _indices(sorted_in), _indices(unsorted_in)), hidden
+            fields = (_indices(v) for v in (batch_sizes_in, sorted_in, unsorted_in))
+            return PackedSequence(layer_input, *(None if v is None else Tensor(v) for v in fields)), hidden
         _, batched, batch_dim, T, batch = layout
         out = ag.reshape(layer_input, (T, batch, width))
         if self.batch_first:
