@@ -33,6 +33,7 @@ from hypothesis.extra import numpy as hnp
 from nnparity.catalog import Entry, Example, Inputs, Invalid
 
 from ..strategies import float_arrays
+from .rnn import _in_dtype
 
 
 def _normal(shape, dt, seed=0, scale=1.0):
@@ -210,7 +211,7 @@ def _mha_invalid():
     base = {"embed_dim": 4, "num_heads": 2}
     z = lambda *shape: np.zeros(shape, np.float32)  # noqa: E731
     qkv = lambda: (z(3, 2, 4), z(5, 2, 4), z(5, 2, 4))  # noqa: E731
-    return (
+    return _in_dtype([
         Invalid("embed_dim=0", {"embed_dim": 0, "num_heads": 1}),
         Invalid("num_heads=0", {"embed_dim": 4, "num_heads": 0}),
         Invalid("embed_dim-not-divisible", {"embed_dim": 5, "num_heads": 2}),
@@ -224,7 +225,7 @@ def _mha_invalid():
         Invalid("key_padding_mask-3d", base, lambda dt: Inputs(qkv(), {"key_padding_mask": np.zeros((2, 5, 1), bool)})),
         Invalid("integer-attn_mask", base, lambda dt: Inputs(qkv(), {"attn_mask": np.zeros((3, 5), np.int64)})),
         Invalid("is_causal-without-mask", base, lambda dt: Inputs(qkv(), {"is_causal": True})),
-    )
+    ])
 
 
 MHA = Entry(
@@ -497,7 +498,7 @@ def _tf_invalid(name):
             Invalid("src-feature-mismatch", full, lambda dt: Inputs((z(3, 2, 5), z(5, 2, 4)))),
             Invalid("tgt-feature-mismatch", full, lambda dt: Inputs((z(3, 2, 4), z(5, 2, 3)))),
         ]
-    return tuple(inv)
+    return _in_dtype(inv)
 
 
 def _decoder_examples(name):
