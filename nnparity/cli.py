@@ -3,7 +3,8 @@
   report  run the conformance suite (pytest over properties/, records on) and write
           the report folder: REPORT.md, index.html, results.json, plots, repro/
   gate    exit non-zero on any discrepancy not in the reviewed allowlist (or on a stale
-          allowlist entry); writes JUnit XML
+          allowlist entry); with --baseline, only on discrepancies new since that run;
+          writes JUnit XML
   bench   time twin vs torch (pytest-benchmark) and write bench.json
   list    the catalog's classes and which check kinds apply
 
@@ -99,12 +100,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bench", action="store_true", help="also run the timing benchmarks (bench.json) before rendering")
     p.add_argument("--bench-json", default=None, help="timing results to show (default OUT/bench.json when present)")
     p.add_argument("--allowlist", default=None, help="mark allowlisted discrepancies in the report (default allowlist.toml)")
+    p.add_argument("--baseline", default=None, metavar="PATH",
+                   help="an earlier run (its results.json, report folder or records directory): mark each discrepancy "
+                        "new, still failing or fixed")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("gate", help="CI gate: fail on discrepancies not in the reviewed allowlist, or stale entries")
     _common(p)
     p.add_argument("--allowlist", default=None, help="reviewed allowlist (default allowlist.toml in the project root)")
     p.add_argument("--junit", default=None, help="JUnit XML path (default OUT/gate-junit.xml)")
+    p.add_argument("--baseline", default=None, metavar="PATH",
+                   help="an earlier run (e.g. main's results.json, for pull-request CI): fail only on discrepancies "
+                        "that are new since it")
     p.set_defaults(func=cmd_gate)
 
     p = sub.add_parser("bench", help="time twin vs torch (CPU, and CUDA when present) with pytest-benchmark")
@@ -152,6 +159,18 @@ def _allowlist(path_arg) -> tuple[Path, list]:
         raise UsageProblem(str(e)) from None
 
 
+def _baseline(path_arg):
+    """The baseline run (read before any work: a missing or unreadable one is a usage error)."""
+    if not path_arg:
+        return None
+    from .results import load_baseline
+
+    try:
+        return load_baseline(path_arg)
+    except (FileNotFoundError, ValueError) as e:
+        raise UsageProblem(f"--baseline: {e}") from None
+
+
 def _check_selection(args) -> None:
     """Fail fast on unknown class names and CUDA requested but absent, before any work."""
     if not args.records:
@@ -164,6 +183,7 @@ def cmd_report(args) -> int:
 
     _check_selection(args)
     allowlist, _ = _allowlist(args.allowlist)
+    baseline = _baseline(args.baseline)
     records, meta = _records_dir(args)
     out = Path(args.out)
     bench_json = Path(args.bench_json) if args.bench_json else out / "bench.json"
@@ -175,12 +195,15 @@ def cmd_report(args) -> int:
     started = time.perf_counter()
     try:
         data = build_report(records, out, meta=meta, bench_json=bench_json if bench_json.exists() else None,
-                            allowlist=allowlist if allowlist.exists() else None)
+                            allowlist=allowlist if allowlist.exists() else None, baseline=baseline)
     except FileNotFoundError as e:
         raise UsageProblem(str(e)) from None
     elapsed = time.perf_counter() - started
     s = data["summary"]
-    print(f"nnparity report: {s['discrepancies']} discrepancies, {s['records']} records "
+    if s["baseline"]:
+        print(f"nnparity report: against the baseline {args.baseline}: " +
+              ", ".join(f"{n} {g}" for g, n in s["baseline"].items()))
+    print(f"nnparity report: {s['discrepancies']} discrepancies in {s['triage_items']} items, {s['records']} records "
           f"({', '.join(f'{k} {v}' for k, v in s['verdicts'].items())}); rendered in {elapsed:.1f}s -> {out}/REPORT.md, "
           f"{out}/index.html, {out}/results.json")
     if data["meta"].get("incomplete"):
@@ -194,9 +217,10 @@ def cmd_gate(args) -> int:
 
     _check_selection(args)
     allowlist_path, allowlist = _allowlist(args.allowlist)
+    baseline = _baseline(args.baseline)
     records, _ = _records_dir(args)
     junit = Path(args.junit) if args.junit else Path(args.out) / "gate-junit.xml"
-    result = run_gate(records, allowlist, junit, str(allowlist_path))
+    result = run_gate(records, allowlist, junit, str(allowlist_path), baseline=baseline)
     print(result.summary(allowlist_path))
     print(f"JUnit XML: {junit}")
     return 0 if result.ok else 1

@@ -3,7 +3,9 @@
 Every result is a dict of *labelled arrays* (``output``, ``grad input[0]``,
 ``grad weight``, ``state running_var``, ...), so outputs, gradients and state are
 judged by one mechanism, and the float64 oracle (torch in float64 on the upcast
-case, run only when something fails) fills in the same labels.
+case, run only when something fails) fills in the same labels. The forward also
+hands back what each side warned while it built the module and ran (label
+``warnings``; judged by ``nnparity.warnings_parity``).
 
 Who raised decides the verdict: :class:`TwinRaised` (the twin raised on a case
 torch accepts) is a discrepancy; :class:`CatalogError` (torch rejected a drawn
@@ -24,6 +26,7 @@ from .compare import Comparison, Tolerance, compare
 from .impl import Impl
 from .leaves import Call, bind, get, leaves
 from .noise import NoiseError, inject, same_draws
+from .warnings_parity import LABEL as WARNINGS, Ears, compare_warnings
 from reference.runner import flatten
 
 __all__ = ["NotImplementedByImpl", "CatalogError", "TwinRaised", "Pair", "forward_arrays", "gradient_arrays",
@@ -134,11 +137,14 @@ class Pair:
             raise NotImplementedByImpl(f"{impl.name} does not implement {entry.name}")
         self.entry, self.case, self.impl = entry, case, impl
         device = device or case.device
-        tm = run_torch(lambda: build_torch(entry, case.kwargs, {"dtype": TORCH_DTYPES[case.dtype], "device": device},
-                                           case.seed), entry.name)
+        self.ears = Ears()  # the warnings each side gives building the module (and in forward_arrays)
+        with self.ears.listen("torch"):
+            tm = run_torch(lambda: build_torch(entry, case.kwargs, {"dtype": TORCH_DTYPES[case.dtype],
+                                                                    "device": device}, case.seed), entry.name)
         self.torch = TorchModule(tm, device, case.dtype)
-        self.twin = run_twin(lambda: entry.build(impl.nn, case.kwargs, {"dtype": np.dtype(case.dtype)}, "twin"),
-                             f"constructor {entry.name}(**{case.kwargs!r})")
+        with self.ears.listen("twin"):
+            self.twin = run_twin(lambda: entry.build(impl.nn, case.kwargs, {"dtype": np.dtype(case.dtype)}, "twin"),
+                                 f"constructor {entry.name}(**{case.kwargs!r})")
         self.call = bind_case(entry, case, tm)
         if entry.lazy:
             materialize(entry, tm, self.twin, self.call, case.method, device, impl.nn)
@@ -254,7 +260,8 @@ def mark_leaves(c: Call, paths) -> tuple:
 
 def forward_arrays(pair: Pair) -> tuple[dict, dict]:
     """Forward on both sides: outputs, every array argument after the call (in-place
-    behaviour), and the whole state (parameters and buffers) after the call.
+    behaviour), the whole state (parameters and buffers) after the call, and the
+    warnings each side gave building the module and in this call (``warnings``).
     Returns (twin, torch) labelled arrays."""
     case, c = pair.case, pair.call
     from reference import to_numpy, to_torch
@@ -268,11 +275,14 @@ def forward_arrays(pair: Pair) -> tuple[dict, dict]:
         with torch.no_grad():
             return target(pair.entry, pair.torch.module, case.method, torch.nn, "torch")(*targs, **tkw)
 
-    tout = to_numpy(pair.torch_call(torch_forward))
+    with pair.ears.listen("torch"):
+        tout = to_numpy(pair.torch_call(torch_forward))
     twin_args, twin_kw = copy_args(c.args), copy_args(c.kwargs)
-    wout = run_twin(lambda: target(pair.entry, pair.twin, case.method, pair.impl.nn, "twin")(*twin_args, **twin_kw),
-                    case.method or "forward")
+    with pair.ears.listen("twin"):
+        wout = run_twin(lambda: target(pair.entry, pair.twin, case.method, pair.impl.nn, "twin")(*twin_args, **twin_kw),
+                        case.method or "forward")
     torch_res, twin_res = label_outputs(tout), label_outputs(wout)
+    torch_res[WARNINGS], twin_res[WARNINGS] = list(pair.ears.heard["torch"]), list(pair.ears.heard["twin"])
     after_torch, after_twin = Call(to_numpy(targs), {}, c.names), Call(twin_args, {}, c.names)
     for path, _ in leaves(Call(c.args, {}, c.names)):
         label = f"{c.name(path)} after forward"
@@ -379,6 +389,8 @@ def oracle_arrays(entry, case: Case, kind: str, state: dict, draws=()) -> dict |
 
 
 def judge(entry, case: Case, twin: dict, ref: dict, check: str, *, zero_sign: bool = False) -> list[Comparison]:
-    """Compare labelled arrays with the entry's tolerance for this check, dtype and device."""
+    """Compare labelled arrays with the entry's tolerance for this check, dtype and device
+    (and the warnings each side gave, by category)."""
     tol = entry.tolerance(check, case.dtype, case.device)
-    return [compare(label, twin.get(label), expected, tol, zero_sign=zero_sign) for label, expected in ref.items()]
+    return [compare_warnings(twin.get(label), expected) if label == WARNINGS else
+            compare(label, twin.get(label), expected, tol, zero_sign=zero_sign) for label, expected in ref.items()]

@@ -10,6 +10,12 @@ interrupted, nothing collected). An entry whose scope did not run at all
 unverified and does not fail the gate. Only a twin's disagreement (``fail``) can be
 allowlisted; harness errors and checks that judged nothing always fail. The gate
 decides CI: an allowlisted discrepancy passes.
+
+With a baseline (``--baseline PATH``: an earlier run, e.g. main's, for pull-request
+CI) the gate fails only on *new* discrepancies (not in the baseline, by
+:func:`nnparity.results.identity`), and on an incomplete run: a discrepancy still
+failing since the baseline, and a stale allowlist entry, are reported and do not
+fail it.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from pathlib import Path
 
 from .allowlist import AllowEntry
 from .records import Record
-from .results import discrepancies, load_run, severity_key
+from .results import Baseline, compare_with_baseline, discrepancies, identity_text, load_baseline, load_run, severity_key
 
 __all__ = ["GateResult", "judge", "run_gate", "write_junit"]
 
@@ -33,25 +39,40 @@ class GateResult:
     unverified: list = field(default_factory=list)  # entries whose scope did not run
     records: list = field(default_factory=list)
     problems: list = field(default_factory=list)    # run-level problems (no records at all)
+    baseline: dict | None = None                    # the comparison with a baseline (baseline mode)
+    preexisting: list = field(default_factory=list)  # not allowlisted, but in the baseline too (baseline mode)
 
     @property
     def ok(self) -> bool:
-        return not (self.unallowed or self.stale or self.problems)
+        return not (self.unallowed or (self.stale and self.baseline is None) or self.problems)
 
     def summary(self, allowlist_path="allowlist.toml") -> str:
         lines = [f"nnparity gate: {'PASS' if self.ok else 'FAIL'} - {len(self.records)} records, "
                  f"{len(self.unallowed)} discrepancies not allowlisted, {len(self.allowed)} allowlisted, "
                  f"{len(self.stale)} stale allowlist entries"]
+        b = self.baseline
+        if b is not None:
+            lines.append(f"  baseline {b['source']}: {len(self.unallowed)} new discrepancies (they fail the gate), "
+                         f"{len(self.preexisting)} still failing since the baseline and {len(b['fixed'])} fixed "
+                         "(they do not)")
+            lines += [f"  note: the baseline is another kind of run: {m}" for m in b["mismatches"]]
+            lines += [f"  note: the baseline run was incomplete: {m}" for m in b["incomplete"]]
         for p in self.problems:
             lines.append(f"  run problem: {p}")
         for rec in self.unallowed:
             first = (rec.message or rec.problem or "").strip().splitlines()
-            lines.append(f"  DISCREPANCY {_label(rec)} [{rec.verdict}]: {first[0] if first else ''}")
+            lines.append(f"  {'NEW ' if b is not None else ''}DISCREPANCY {_label(rec)} [{rec.verdict}]: "
+                         f"{first[0] if first else ''}")
             if rec.test_id:
                 lines.append(f"      rerun: python -m pytest '{rec.test_id}'")
         for e in self.stale:
             lines.append(f"  STALE {allowlist_path}:{e.line}: {e.scope()} is allowlisted but no longer occurs "
-                         f"(its scope ran clean); remove the entry ({e.link})")
+                         f"(its scope ran clean); remove the entry ({e.link})"
+                         + (" [reported only: the gate has a baseline]" if b is not None else ""))
+        for rec in self.preexisting:
+            lines.append(f"  still failing (in the baseline too) {identity_text(rec)}")
+        for rec in (b or {}).get("fixed", []):
+            lines.append(f"  fixed since the baseline: {identity_text(rec)}")
         for e in self.unverified:
             lines.append(f"  note: {allowlist_path}:{e.line}: {e.scope()} did not run here; cannot tell whether it is stale")
         for rec, e in self.allowed:
@@ -64,7 +85,10 @@ def _label(rec: Record) -> str:
     return "/".join(p for p in parts if p)
 
 
-def judge(records: list[Record], allowlist: list[AllowEntry]) -> GateResult:
+def judge(records: list[Record], allowlist: list[AllowEntry], baseline: Baseline | None = None,
+          meta: dict | None = None) -> GateResult:
+    """Judge the records against the allowlist; with a ``baseline``, only new
+    discrepancies (and run problems) fail."""
     result = GateResult(records=records)
     if not records:
         result.problems.append("no records: the suite did not run (or --records points at an empty directory)")
@@ -83,6 +107,11 @@ def judge(records: list[Record], allowlist: list[AllowEntry]) -> GateResult:
             continue
         ran = [r for r in records if e.covers(r) and r.verdict == "pass"]
         (result.stale if ran else result.unverified).append(e)
+    if baseline is not None:
+        result.baseline = compare_with_baseline(records, meta or {}, baseline)
+        status = result.baseline["status"]
+        result.preexisting = [r for r in result.unallowed if status[id(r)] == "still failing"]
+        result.unallowed = [r for r in result.unallowed if status[id(r)] == "new"]
     return result
 
 
@@ -92,6 +121,7 @@ def write_junit(result: GateResult, path, allowlist_path="allowlist.toml") -> No
     suite = ET.Element("testsuite", name="nnparity.gate")
     allowed = {id(rec): e for rec, e in result.allowed}
     unallowed = {id(rec) for rec in result.unallowed}
+    preexisting = {id(rec) for rec in result.preexisting}
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for rec in result.records:
         case = ET.SubElement(suite, "testcase", classname=f"nnparity.{rec.entry}.{rec.check}",
@@ -103,6 +133,10 @@ def write_junit(result: GateResult, path, allowlist_path="allowlist.toml") -> No
             tag = "failure" if rec.verdict in ("fail", "not-judged") else "error"
             counts["failures" if tag == "failure" else "errors"] += 1
             ET.SubElement(case, tag, message=(text.splitlines() or [rec.verdict])[0][:500]).text = text
+        elif id(rec) in preexisting:
+            counts["skipped"] += 1
+            ET.SubElement(case, "skipped", message="still failing since the baseline (the gate fails only on new "
+                                                   f"discrepancies): {(text.splitlines() or [rec.verdict])[0]}"[:500])
         elif id(rec) in allowed:
             e = allowed[id(rec)]
             counts["skipped"] += 1
@@ -112,11 +146,15 @@ def write_junit(result: GateResult, path, allowlist_path="allowlist.toml") -> No
             ET.SubElement(case, "skipped", message=f"{rec.verdict}: {text}"[:500])
     for e in result.stale:
         counts["tests"] += 1
-        counts["failures"] += 1
         case = ET.SubElement(suite, "testcase", classname="nnparity.allowlist", name=f"line {e.line}: {e.scope()}")
-        ET.SubElement(case, "failure", message="stale allowlist entry: the discrepancy no longer occurs").text = (
-            f"{allowlist_path}:{e.line}: {e.scope()} is allowlisted ({e.reason}; {e.link}) but its scope ran clean. "
-            "Remove the entry.")
+        text = (f"{allowlist_path}:{e.line}: {e.scope()} is allowlisted ({e.reason}; {e.link}) but its scope ran clean. "
+                "Remove the entry.")
+        if result.baseline is None:
+            counts["failures"] += 1
+            ET.SubElement(case, "failure", message="stale allowlist entry: the discrepancy no longer occurs").text = text
+        else:  # baseline mode fails only on new discrepancies
+            counts["skipped"] += 1
+            ET.SubElement(case, "skipped", message="stale allowlist entry (reported only: the gate has a baseline)")
     for p in result.problems:
         counts["tests"] += 1
         counts["errors"] += 1
@@ -129,10 +167,15 @@ def write_junit(result: GateResult, path, allowlist_path="allowlist.toml") -> No
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def run_gate(records_dir, allowlist: list[AllowEntry], junit_path, allowlist_path="allowlist.toml") -> GateResult:
-    """Judge a records directory (its records, and whether its run completed)."""
+def run_gate(records_dir, allowlist: list[AllowEntry], junit_path, allowlist_path="allowlist.toml",
+             baseline=None) -> GateResult:
+    """Judge a records directory (its records, and whether its run completed); with a
+    ``baseline`` (a Baseline, or a path :func:`nnparity.results.load_baseline` reads),
+    only new discrepancies fail."""
     run = load_run(records_dir)
-    result = judge(run.records, allowlist)
+    if baseline is not None and not isinstance(baseline, Baseline):
+        baseline = load_baseline(baseline)
+    result = judge(run.records, allowlist, baseline, run.meta)
     result.problems += [p for p in run.problems if p not in result.problems and not p.startswith("no records")]
     write_junit(result, junit_path, allowlist_path)
     return result

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .vocab import DISCREPANT, VERDICTS
 
-__all__ = ["Record", "RecordWriter", "load_records"]
+__all__ = ["Record", "RecordWriter", "load_records", "record_from_dict"]
 
 
 @dataclass
@@ -97,8 +97,16 @@ def load_records(directory: str | os.PathLike) -> list[Record]:
                 data = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            for key in ("max_abs", "max_rel", "headroom", "subject_value", "reference_value", "oracle_value", "atol", "rtol"):
-                if isinstance(data.get(key), str):
-                    data[key] = float(data[key])
-            out.append(Record(**data))
+            out.append(record_from_dict(data))
     return out
+
+
+_FLOATS = ("max_abs", "max_rel", "headroom", "subject_value", "reference_value", "oracle_value", "atol", "rtol")
+_FIELDS = set(Record.__dataclass_fields__)
+
+
+def record_from_dict(data: dict) -> Record:
+    """A record as written (JSON: NaN/inf as strings), e.g. from a results.json; keys
+    this version does not know are dropped."""
+    data = {k: (float(v) if k in _FLOATS and isinstance(v, str) else v) for k, v in data.items() if k in _FIELDS}
+    return Record(**data)

@@ -45,13 +45,29 @@ def test_discrepancies_worst_first():
 def test_report_sections_in_order(built):
     out, _ = built
     md = (out / "REPORT.md").read_text()
-    heads = [md.index(h) for h in ("## 1. Discrepancies", "## Twin differs from torch within the float64 oracle",
-                                   "## 2. Conformance matrix", "## 3. Coverage", "## 4. Run metadata")]
+    heads = [md.index(h) for h in ("## 1. Verdict by class", "## 2. Triage list", "## 3. Harness errors",
+                                   "## 4. Compared with the baseline", "## 5. Discrepancies by class",
+                                   "## Twin differs from torch within the float64 oracle",
+                                   "## 6. Conformance matrix", "## 7. Coverage", "## 8. Run metadata")]
     assert heads == sorted(heads)
     first = re.search(r"^### 1\. (\w+)", md, re.M).group(1)
     assert first == "Linear"
     assert "headroom 88.5" in md and "float64 oracle 1" in md
     assert "input[0] = [ 1. -0. nan]" in md  # the minimal example, readable
+
+
+def test_markdown_tables_have_no_empty_column(built):
+    """Every header cell of every Markdown table names its column (the old summary
+    table ended in an empty one)."""
+    out, _ = built
+    md = (out / "REPORT.md").read_text()
+    headers = [line for i, line in enumerate(md.splitlines()[:-1])
+               if line.startswith("|") and re.fullmatch(r"\|(-+\|)+", md.splitlines()[i + 1])]
+    assert len(headers) >= 5
+    for line in headers:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        assert all(cells[1:]), f"a header with an empty column: {line}"
+        assert not line.strip().endswith("| |"), line
 
 
 def test_html_is_self_contained(built):
@@ -61,6 +77,7 @@ def test_html_is_self_contained(built):
     assert "<link" not in html and "<script src" not in html
     assert 'src="data:image/png;base64,' in html
     assert html.index("#1</span>Linear") < html.index("#2</span>ReLU") < html.index('id="matrix"')
+    assert html.count("<main>") == 1 and html.count("</main>") == 1
 
 
 def test_results_json_and_matrix(built):
@@ -69,9 +86,9 @@ def test_results_json_and_matrix(built):
         raise ValueError(f"results.json must be strict JSON, found {token}")
 
     on_disk = json.loads((out / "results.json").read_text(), parse_constant=reject)
-    assert on_disk["schema"] == "nnparity-results/2"
-    for key in ("meta", "environment", "summary", "discrepancies", "arbitrated", "matrix", "coverage", "headroom",
-                "timing", "records", "catalog"):
+    assert on_disk["schema"] == "nnparity-results/3"
+    for key in ("meta", "environment", "summary", "order", "classes", "triage", "baseline", "discrepancies",
+                "arbitrated", "matrix", "coverage", "headroom", "timing", "records", "catalog"):
         assert key in on_disk
     rows = {r["class"]: r["cells"] for r in on_disk["matrix"]["rows"]}
     assert set(torch_nn_classes()) <= set(rows)

@@ -46,6 +46,8 @@ torch's source and a float64 run; the twin follows torch unless said otherwise):
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import autograd as ag
@@ -471,6 +473,11 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
     """
     who = "kl_div"
     reduction = check_reduction(reduction, ("none", "mean", "sum", "batchmean"))
+    if reduction == "mean":  # torch's UserWarning (torch/nn/functional.py kl_div), word for word
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      UserWarning, stacklevel=3)
     x, t = input, target
     check_float_input(x, who)
     shape = broadcast_shapes(who, input=x, target=t)

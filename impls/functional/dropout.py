@@ -25,4 +25,6 @@ def dropout(x: Tensor, p: float, training: bool, keep: np.ndarray | None) -> Ten
         noise = np.zeros((), dt)
     else:
         noise = keep.astype(dt) / np.asarray(1 - p, dtype=dt)
-    return op(x.data * noise, (x,), lambda g: (g * noise,))
+    with np.errstate(invalid="ignore"):  # inf * 0 = NaN, which torch gives without a warning
+        out = x.data * noise
+    return op(out, (x,), lambda g: (g * noise,))

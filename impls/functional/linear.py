@@ -25,9 +25,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     )
     check(x.dtype == weight.dtype, RuntimeError, f"linear: input dtype {x.dtype} differs from weight dtype {weight.dtype}")
     w = weight.data
-    out = x.data @ w.T
-    if bias is not None:
-        out += bias.data
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf inputs and overflow: torch does not warn
+        out = x.data @ w.T
+        if bias is not None:
+            out += bias.data
     parents = (x, weight) if bias is None else (x, weight, bias)
 
     rows = int(np.prod(x.shape[:-1], dtype=np.int64))  # explicit: reshape(-1, 0) is ambiguous

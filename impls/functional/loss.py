@@ -22,6 +22,7 @@ as torch's kernels do.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -106,6 +107,14 @@ BOOL_NEGATION = ("Negation, the `-` operator, on a bool tensor is not supported.
                  "use the `~` or `logical_not()` operator instead.")
 
 
+def _warn_target_size(input: Tensor, target: Tensor) -> None:
+    """torch's UserWarning (l1, mse, smooth_l1, huber) when the target's shape differs from the input's."""
+    if np.shape(target.data) != np.shape(input.data):
+        warnings.warn(f"Using a target size ({np.shape(target.data)}) that is different to the input size "
+                      f"({np.shape(input.data)}). This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", UserWarning, stacklevel=3)
+
+
 def target_array(input: Tensor, target: Tensor, bool_error: str | None = None) -> np.ndarray:
     """The target's values as torch's type promotion combines them with a float input.
 
@@ -163,6 +172,7 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     Backward (derivatives.yaml): d/dx = norm (x - y) g and d/dy = norm (y - x) g with
     norm = 2 (or 2/n for 'mean'). The target's gradient is computed from ``y - x``,
     not by negating the input's: where x == y both are +0 (torch's sign of zero)."""
+    _warn_target_size(input, target)
 
     def fwd(x, t):
         d = np.asarray(x - t)
@@ -188,6 +198,7 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     Backward: abs's subgradient ``sgn(x - y) g`` with sgn(0) = sgn(NaN) = 0 (so a NaN
     difference gets a zero gradient, as torch gives), and the target's gradient is
     its negation (torch's sub backward: -0.0 where the input's is +0)."""
+    _warn_target_size(input, target)
 
     def fwd(x, t):
         return np.abs(x - t)
@@ -240,6 +251,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     ±delta g (the loss is C^1). NaN differences give NaN gradients. The target's
     gradient is the same formula with d = y - x."""
     check(delta > 0, RuntimeError, f"huber_loss does not support non-positive values for delta, got delta={delta}")
+    _warn_target_size(input, target)
     return _clipped_quadratic("huber_loss", input, target, reduction, float(delta), divide=False)
 
 
@@ -253,7 +265,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta:
     ``d g / beta`` between (NaN stays NaN); the target's uses d = y - x."""
     check(beta >= 0, RuntimeError, f"smooth_l1_loss does not support negative values for beta, got beta={beta}")
     if beta == 0:
-        return l1_loss(input, target, reduction)
+        return l1_loss(input, target, reduction)  # warns as l1_loss
+    _warn_target_size(input, target)
     return _clipped_quadratic("smooth_l1_loss", input, target, reduction, float(beta), divide=True)
 
 
