@@ -158,11 +158,12 @@ def rnn_layer(mode: str, x: Tensor, batch_sizes, h0: Tensor, c0: Tensor | None, 
     Hout = H if Whr is None else Whr.shape[0]
     lstm, gru = mode == "LSTM", mode == "GRU"
 
-    xp = X @ Wih.T  # (S, G*H): every step's input projection, one GEMM
-    if bih is not None:
-        xp += bih
-    if bhh is not None and not gru:  # GRU keeps b_hn apart: it sits inside r * (W_hn h + b_hn)
-        xp += bhh
+    with np.errstate(over="ignore", invalid="ignore"):  # inf/NaN inputs give NaN rows, silently as torch
+        xp = X @ Wih.T  # (S, G*H): every step's input projection, one GEMM
+        if bih is not None:
+            xp += bih
+        if bhh is not None and not gru:  # GRU keeps b_hn apart: it sits inside r * (W_hn h + b_hn)
+            xp += bhh
     out = np.zeros((S, Hout), ct)
     hprev_rows = np.empty((S, Hout), ct)  # the hidden state each row started its step from
     h = h0.data.astype(ct, copy=True)
