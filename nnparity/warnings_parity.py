@@ -78,6 +78,8 @@ class Ears:
 #: before it, and a twin (which has no oneDNN) cannot match it. Not judged.
 TORCH_BACKEND_NOTICES = (
     "LSTM with projections is not supported with oneDNN",  # torch 2.13, CPU float32 LSTM(proj_size > 0)
+    # TransformerEncoder's eval path over nested tensors (torch builds them internally)
+    "The PyTorch API of nested tensors is in prototype stage",
 )
 
 
