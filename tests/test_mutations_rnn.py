@@ -2,14 +2,10 @@
 
 Same procedure as tests/test_mutations.py: copy impls/ to another package, change
 one line, run the conformance checks of one class against the copy with --impl.
-
-One bug the harness cannot see yet: ``h_n`` of a packed input left in sorted order
-needs PackedSequence inputs on the torch side (the structured-inputs issue). Its
-suite mutation is xfail(strict=True) with that reason, so it turns into a failure
-to remove the mark once the harness can feed packed sequences. Until then the
-packed path is judged by ``test_packed_sequences_match_torch`` below (a direct
-differential test against torch.nn.utils.rnn, for the package under test), and
-that test does turn red under the same mutation.
+The packed-sequence bug (``h_n`` left in sorted order) is caught by the suite: the
+catalog feeds PackedSequence inputs through the entry's adapter, unsorted ones too.
+The direct differential tests below judge what the catalog does not call:
+``pad_packed_sequence``, ``pad_sequence`` and ``pack_sequence`` of the package.
 """
 
 from __future__ import annotations
@@ -22,6 +18,7 @@ import pytest
 
 from tests.suite_runner import ROOT, run_suite
 from tests.test_mutations import Mutation
+from tests.test_mutations import test_injected_bug_turns_the_suite_red as run_mutation  # the same procedure
 
 FORWARD = ("properties/test_forward.py",)
 
@@ -29,87 +26,52 @@ MUTATIONS = [
     Mutation("gru-b_hn-outside-reset-gate", "functional/rnn.py",
              "n = np.tanh(xg[:, 2 * H:] + gates[:, 2 * H:] * r)",
              "n = np.tanh(xg[:, 2 * H:] + (gates[:, 2 * H:] - bhh[2 * H:]) * r + bhh[2 * H:])",
-             "GRU", FORWARD, "GRU forward disagrees with torch.nn.GRU"),
+             "GRU", FORWARD, "GRU forward: the twin disagrees with torch.nn.GRU"),
     Mutation("lstm-gates-in-onnx-order-iofc", "functional/rnn.py",
              "i, f, g, o = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]",
              "i, o, f, g = gates[:, :H], gates[:, H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:]",
-             "LSTM", FORWARD, "LSTM forward disagrees with torch.nn.LSTM"),
+             "LSTM", FORWARD, "LSTM forward: the twin disagrees with torch.nn.LSTM"),
     Mutation("attention-scaled-by-1/d", "functional/attention.py",
              "scale = np.sqrt(1.0 / float(E)) if E else 0.0",
              "scale = 1.0 / float(E) if E else 0.0",
-             "MultiheadAttention", FORWARD, "MultiheadAttention forward disagrees with torch.nn.MultiheadAttention"),
+             "MultiheadAttention", FORWARD, "MultiheadAttention forward: the twin disagrees with torch.nn.MultiheadAttention"),
     Mutation("norm_first-ignored", "nn/transformer.py",
              "        fast = self._fast_path(src)\n        x = src\n        if self.norm_first:",
              "        fast = self._fast_path(src)\n        x = src\n        if False:",
              "TransformerEncoderLayer", FORWARD,
-             "TransformerEncoderLayer forward disagrees with torch.nn.TransformerEncoderLayer"),
-    # Seen today through dropout=1 in training (every boundary zeroed deterministically):
-    # the mutant also zeroes the last layer's output.
+             "TransformerEncoderLayer forward: the twin disagrees with torch.nn.TransformerEncoderLayer"),
+    # With torch's masks injected, the mutant asks for one mask more than torch drew (and with
+    # p = 1, where nothing is drawn, it also zeroes the last layer's output).
     Mutation("rnn-dropout-after-last-layer", "nn/rnn.py",
              "boundaries = self.num_layers - 1",
              "boundaries = self.num_layers",
-             "LSTM", FORWARD, "LSTM forward disagrees with torch.nn.LSTM"),
+             "LSTM", FORWARD, "LSTM forward"),
+    # A packed batch sorted by pack_padded_sequence(enforce_sorted=False): h_n must come back
+    # in the original batch order.
+    Mutation("packed-h_n-in-sorted-order", "nn/rnn.py",
+             "if unsorted_idx is not None:",
+             "if False:",
+             "LSTM", FORWARD, "LSTM forward: the twin disagrees with torch.nn.LSTM"),
 ]
-
-PACKED_SORTED_H_N = Mutation(
-    "packed-h_n-in-sorted-order", "nn/rnn.py",
-    "if unsorted_idx is not None:",
-    "if False:",
-    "LSTM", ("properties/test_forward.py", "properties/test_gradients.py"), "LSTM forward disagrees with torch.nn.LSTM")
-
-
-def _mutant(tmp_path, mutation):
-    package = tmp_path / "impls_mutant"
-    shutil.copytree(ROOT / "impls", package, ignore=shutil.ignore_patterns("__pycache__"))
-    if mutation is not None:
-        target = package / mutation.path
-        source = target.read_text()
-        assert source.count(mutation.old) == 1, f"mutation {mutation.id}: target line not found exactly once in impls/{mutation.path}"
-        target.write_text(source.replace(mutation.old, mutation.new))
-    return tmp_path
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda m: m.id)
 def test_injected_bug_turns_the_suite_red(mutation, tmp_path):
-    path = _mutant(tmp_path, mutation)
-    result = run_suite(*mutation.tests, "--impl", "impls_mutant", "--nn", mutation.cls, pythonpath=[path])
-    out = result.stdout + result.stderr
-    assert result.returncode == 1, f"the suite did not fail on mutation {mutation.id}:\n{out[-3000:]}"
-    assert mutation.expect in out, f"mutation {mutation.id}: failure does not mention {mutation.expect!r}:\n{out[-3000:]}"
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the harness cannot give the torch side PackedSequence inputs yet "
-                                       "(structured-inputs issue, 'torch-only input types'); remove this mark then")
-def test_packed_h_n_in_sorted_order_turns_the_suite_red(tmp_path):
-    path = _mutant(tmp_path, PACKED_SORTED_H_N)
-    result = run_suite(*PACKED_SORTED_H_N.tests, "--impl", "impls_mutant", "--nn", "LSTM", pythonpath=[path])
-    assert result.returncode == 1 and PACKED_SORTED_H_N.expect in result.stdout + result.stderr
-
-
-@pytest.mark.slow
-def test_packed_h_n_in_sorted_order_turns_the_direct_test_red(tmp_path):
-    path = _mutant(tmp_path, PACKED_SORTED_H_N)
-    result = run_suite("tests/test_mutations_rnn.py::test_packed_sequences_match_torch", "--impl", "impls_mutant",
-                       pythonpath=[path])
-    out = result.stdout + result.stderr
-    assert result.returncode == 1 and "h_n" in out, out[-3000:]
+    run_mutation(mutation, tmp_path)
 
 
 @pytest.mark.slow
 def test_unmutated_copy_passes(tmp_path):
     """Control: the same procedure without a change is green (so red above means the bug)."""
-    path = _mutant(tmp_path, None)
+    shutil.copytree(ROOT / "impls", tmp_path / "impls_mutant", ignore=shutil.ignore_patterns("__pycache__"))
+    path = tmp_path
     tests = sorted({t for m in MUTATIONS for t in m.tests})
     result = run_suite(*tests, "--impl", "impls_mutant", "--nn", ",".join(sorted({m.cls for m in MUTATIONS})), pythonpath=[path])
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    result = run_suite("tests/test_mutations_rnn.py::test_packed_sequences_match_torch", "--impl", "impls_mutant",
-                       pythonpath=[path])
-    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
 
 
-# -- packed sequences: a direct differential test until the harness can feed them ----------
+# -- packed sequences: direct differential tests of the package's nn.utils.rnn -------------
 
 PACKED_CASES = [
     ("LSTM", {"num_layers": 2, "bidirectional": True}, [2, 5, 1, 4], False),
@@ -130,7 +92,8 @@ def test_packed_sequences_match_torch(impl, name, kwargs, lengths, enforce_sorte
     """pack_padded_sequence -> module -> pad_packed_sequence on both sides, float64:
     packed data, batch sizes and permutations, output, h_n (and c_n) in the ORIGINAL
     batch order, lengths, and the gradients of the packed data and of every parameter
-    for a random cotangent. (The structured-inputs issue will make the harness do this.)"""
+    for a random cotangent (the catalog judges the modules on packed inputs; this also judges
+    pad_packed_sequence)."""
     import torch
 
     if enforce_sorted:
@@ -174,7 +137,9 @@ def test_packed_sequences_match_torch(impl, name, kwargs, lengths, enforce_sorte
     cots = [rng.standard_normal(tuple(t.shape)) for t in [tout.data, *t_h]]
     torch.autograd.backward([tout.data, *t_h], [torch.from_numpy(c) for c in cots])
     hidden_cot = tuple(cots[1:]) if len(cots) > 2 else cots[1]
-    input_grads, param_grads = impl.vjp(twin, (wpacked,), (cots[0], hidden_cot))
+    # one cotangent per output array, as the harness passes them: None for the index fields
+    packed_cot = (cots[0], None) + tuple(None for f in (tout.sorted_indices, tout.unsorted_indices) if f is not None)
+    input_grads, param_grads = impl.vjp(twin, (wpacked,), (packed_cot, hidden_cot))
     _close("grad of the packed data", input_grads[0].data, data.grad.numpy())
     for pname, p in tm.named_parameters():
         _close(f"grad {pname}", param_grads[pname], p.grad.numpy())
