@@ -24,6 +24,7 @@ for an unbatched query; S counts bias_k and the zero attention column).
 
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -169,6 +170,10 @@ class MultiheadAttention(_RandomModule):
             return init.uniform(shape, float(np.sqrt(6.0 / (shape[0] + shape[1]))), dt)
 
         if not self._qkv_same_embed_dim:
+            for d in (self.kdim, self.vdim):  # torch.empty((embed_dim, d)) of the projection weights
+                check(isinstance(d, numbers.Integral), TypeError,
+                      f"empty(): argument 'size' must be tuple of ints, but found element of type {type(d).__name__}")
+                check(d >= 0, RuntimeError, f"Trying to create tensor with negative dimension {d}: [{embed_dim}, {d}]")
             self.q_proj_weight = Parameter(xavier((embed_dim, embed_dim)))
             self.k_proj_weight = Parameter(xavier((embed_dim, self.kdim)))
             self.v_proj_weight = Parameter(xavier((embed_dim, self.vdim)))
