@@ -5,6 +5,11 @@
 #   make test     the test suite (what CI runs)
 #   make gate     the CI conformance gate against the reviewed allowlist
 #   make bench    timing comparisons (pytest-benchmark)
+#   make soak     the whole suite under dev with SEEDS seeds (default 50), one summary
+#   make gpu-check  every device check (ci profile) and the benchmarks with their CUDA side, on a GPU
+#                   (NNPARITY_STANDIN_CUDA=1 runs the same paths on a CPU stand-in)
+#   make shard SHARD=I/N  one shard of the conformance run (records in $(OUT)/shard-I); merge with
+#                   python -m nnparity report --records DIR1 DIR2 ...
 
 PYTHON ?= python3
 VENV   := .venv
@@ -14,8 +19,9 @@ PROFILE ?= dev
 OUT    ?= report
 JOBS   ?= 2
 PYTEST_ARGS ?=
+SEEDS  ?= 50
 
-.PHONY: venv test report gate bench clean
+.PHONY: venv test report gate bench soak gpu-check shard redis-server clean
 
 venv: $(STAMP)
 
@@ -27,8 +33,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
-test: $(STAMP)
+test: $(STAMP) redis-server
 	NNPARITY_PROFILE=$(PROFILE) $(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS)
+
+# The shared example database's tests start a real redis-server (Debian's package). It is
+# installed where apt-get is available and the binary is missing (CI machines run as root);
+# anywhere else those tests skip and say why. This target never fails.
+redis-server:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "make: installing redis-server (apt-get) for the example-database tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null 2>&1 || \
+	      echo "make: apt-get could not install redis-server: the Redis tests will skip"; \
+	  else echo "make: no redis-server and no apt-get: the Redis tests will skip"; fi; }
 
 report: $(STAMP)
 	NNPARITY_PROFILE=$(PROFILE) $(PY) -m nnparity report --out $(OUT) --jobs $(JOBS)
@@ -38,6 +55,18 @@ gate: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m nnparity bench --out $(OUT)
+
+soak: $(STAMP)
+	$(PY) -m nnparity.soak --seeds $(SEEDS) --jobs $(JOBS) --out build/soak
+# On one GPU in well under 10 minutes: only the device checks ('cuda' in the test id: the twin
+# against torch on CUDA, torch CUDA against torch CPU) under the ci profile, then the benchmarks
+# (twin, torch-CPU and torch-CUDA side by side) with short measurements; one report.
+gpu-check: $(STAMP)
+	$(PY) -m nnparity report --profile ci --device cuda --jobs $(JOBS) --bench --bench-max-time 0.2 --out $(OUT)/gpu-check
+
+SHARD ?= 1/1
+shard: $(STAMP)
+	NNPARITY_PROFILE=$(PROFILE) $(PY) -m nnparity report --shard $(SHARD) --out $(OUT)/shard-$(firstword $(subst /, ,$(SHARD))) --jobs $(JOBS)
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .benchmarks

@@ -29,6 +29,8 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     import numpy
     import torch
 
+    from reference import cuda_available, cuda_device_name
+
     blas = {}
     try:
         blas = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]
@@ -41,7 +43,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
         "thread_env_set_before_numpy_import": not _NUMPY_FIRST,
         "numpy_blas": {k: blas.get(k) for k in ("name", "version", "openblas configuration") if k in blas},
         "torch": torch.__version__, "numpy": numpy.__version__,
-        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "cuda": cuda_device_name() if cuda_available() else None,
         "impl": config.nnparity_impl.name,
     }
 

@@ -28,7 +28,7 @@ import pytest
 
 from nnparity.bench import make_runner
 from properties.catalog import CATALOG
-from properties.catalog.entry import Inputs
+from nnparity.catalog import Inputs
 
 #: name -> (Conv2d kwargs, input shape)
 SHAPES = {

@@ -45,7 +45,7 @@ def _tree_map(fn, tree):
 def make_runner(entry, impl, side: str, pass_: str, dtype: str = "float32"):
     """A zero-argument callable running one pass on one side at the entry's bench shape.
     Both sides hold the same state (built like a check's Pair)."""
-    from reference import to_torch
+    from reference import synchronize, to_torch
     import torch
 
     from .case import Case
@@ -67,7 +67,7 @@ def make_runner(entry, impl, side: str, pass_: str, dtype: str = "float32"):
         return lambda: impl.vjp(m, args, cots, **fkwargs)
 
     module = pair.torch.module
-    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    sync = lambda: synchronize(device)  # noqa: E731
     tkw = to_torch(fkwargs, device)
     if pass_ == "forward":
         targs = to_torch(args, device)

@@ -61,10 +61,16 @@ class Example:
     note: str = ""
     method: str = ""
     state: str = "init"  # the parameter regime (default_state)
+    #: for an 'edge' example, the value checks it is for; an example with nothing to
+    #: differentiate (integer inputs) is for ("forward",), and ``note`` says why.
+    checks: tuple = ("forward", "gradients")
 
     def __post_init__(self):
         if self.kind not in EXAMPLE_KINDS:
             raise ValueError(f"example {self.id!r}: kind must be one of {', '.join(EXAMPLE_KINDS)}, got {self.kind!r}")
+        if not self.checks or not set(self.checks) <= {"forward", "gradients"}:
+            raise ValueError(f"example {self.id!r}: checks must be a non-empty subset of ('forward', 'gradients'), "
+                             f"got {self.checks!r}")
         if self.mode not in MODES:
             raise ValueError(f"example {self.id!r}: mode must be one of {', '.join(MODES)}, got {self.mode!r}")
 

@@ -1,12 +1,18 @@
-"""The command line: ``python -m nnparity report|gate|bench|list``.
+"""The command line: ``python -m nnparity report|gate|fuzz|bench|list|durations``.
 
-  report  run the conformance suite (pytest over properties/, records on) and write
-          the report folder: REPORT.md, index.html, results.json, plots, repro/
-  gate    exit non-zero on any discrepancy not in the reviewed allowlist (or on a stale
-          allowlist entry); with --baseline, only on discrepancies new since that run;
-          writes JUnit XML
-  bench   time twin vs torch (pytest-benchmark) and write bench.json
-  list    the catalog's classes and which check kinds apply
+  report     run the conformance suite (pytest over properties/, records on) and write
+             the report folder: REPORT.md, index.html, results.json, plots, repro/
+  gate       exit non-zero on any discrepancy not in the reviewed allowlist (or on a stale
+             allowlist entry); with --baseline, only on discrepancies new since that run;
+             writes JUnit XML
+  fuzz       a time-budgeted fuzzing campaign over the catalog, ending with the report
+  bench      time twin vs torch (pytest-benchmark) and write bench.json
+  list       the catalog's classes and which check kinds apply
+  durations  write a durations file (pytest-split's format) from records, to balance shards
+
+``report`` and ``gate`` run one shard of the suite with ``--shard I/N``, and judge
+several records directories merged (the shards of a split, runs on several
+machines) with ``--records DIR [DIR ...]``.
 
 Exit codes: 0 ok; 1 discrepancies (gate) or a failed run; 2 bad usage (unknown
 option, unknown class name, malformed allowlist, CUDA requested but absent).
@@ -25,6 +31,7 @@ from pathlib import Path
 from . import PROJECT_ROOT
 from .profiles import PROFILES
 from .runner import UsageProblem, device_filter, run_bench, run_suite, suite_problem
+from .shards import DURATIONS_FILE, parse_shard
 from .vocab import CHECK_KINDS, DEVICES
 
 __all__ = ["main", "resolve_classes", "UsageProblem"]
@@ -84,8 +91,16 @@ def _common(p: argparse.ArgumentParser, out_default: str = "report") -> None:
     p.add_argument("--jobs", "-j", type=int, default=2, help="pytest-xdist workers (default 2; 1 runs in-process)")
     p.add_argument("--impl", default=None, help="package implementing the contract (default impls; env NNPARITY_IMPL)")
     p.add_argument("--seed", type=int, default=None, help="Hypothesis seed for dev/deep runs (default: random, recorded)")
-    p.add_argument("--records", default=None, metavar="DIR",
-                   help="judge an existing records directory instead of running the suite")
+    p.add_argument("--records", default=None, metavar="DIR", nargs="+",
+                   help="judge existing records directories instead of running the suite; several are merged (the "
+                        "shards of a split, runs on several machines): a missing or crashed shard makes it incomplete")
+    p.add_argument("--allow-mixed", action="store_true",
+                   help="with several --records: merge runs made at different commits or torch versions (refused "
+                        "otherwise); the report lists the runs side by side")
+    p.add_argument("--shard", default=None, metavar="I/N",
+                   help="run only the I-th of N parts of the suite (1-based; split by class, balanced by durations)")
+    p.add_argument("--shard-durations", default=None, metavar="PATH",
+                   help=f"durations file balancing the shards (pytest-split's format; default {DURATIONS_FILE})")
     p.add_argument("--quiet", "-q", action="store_true", help="do not echo pytest's output (it is kept in pytest.log)")
 
 
@@ -93,12 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m nnparity", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="Exit codes: 0 ok, 1 discrepancies / failed run, 2 bad usage.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{report,gate,bench,list}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{report,gate,fuzz,bench,list,durations}")
 
     p = sub.add_parser("report", help="run the conformance suite and write the discrepancy report")
     _common(p)
     p.add_argument("--bench", action="store_true", help="also run the timing benchmarks (bench.json) before rendering")
     p.add_argument("--bench-json", default=None, help="timing results to show (default OUT/bench.json when present)")
+    p.add_argument("--bench-max-time", type=float, default=0.5,
+                   help="with --bench: pytest-benchmark seconds per measurement (default 0.5)")
     p.add_argument("--allowlist", default=None, help="mark allowlisted discrepancies in the report (default allowlist.toml)")
     p.add_argument("--baseline", default=None, metavar="PATH",
                    help="an earlier run (its results.json, report folder or records directory): mark each discrepancy "
@@ -113,6 +130,29 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an earlier run (e.g. main's results.json, for pull-request CI): fail only on discrepancies "
                         "that are new since it")
     p.set_defaults(func=cmd_gate)
+
+    p = sub.add_parser("fuzz", help="a time-budgeted fuzzing campaign (round-robin over classes and checks), "
+                                    "resumable through the example database, ending with the report")
+    p.add_argument("--budget", required=True, metavar="TIME", help="wall-clock budget: 90s, 30m, 2h, 1h30m")
+    p.add_argument("--nn", "-k", "--classes", dest="classes", action="append", metavar="NAMES",
+                   help="classes to fuzz: comma-separated exact torch.nn names or substrings (default all)")
+    p.add_argument("--checks", default=None, metavar="KINDS",
+                   help="check kinds to fuzz (comma-separated; default every kind that draws cases)")
+    p.add_argument("--shard", default=None, metavar="I/N", help="fuzz only the I-th of N parts of the classes")
+    p.add_argument("--device", choices=("all",) + DEVICES, default="all", help="torch devices (default all available)")
+    p.add_argument("--out", default="campaign", help="output folder: records/ and the report (default campaign/)")
+    p.add_argument("--impl", default=None, help="package implementing the contract (default impls)")
+    p.add_argument("--slice-examples", type=int, default=None, metavar="N",
+                   help="examples in each unit's first slice (default 20, the dev profile; later rounds grow to 400)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress display (also when not a terminal)")
+    p.set_defaults(func=cmd_fuzz)
+
+    p = sub.add_parser("durations", help="write a durations file (pytest-split's format) from records, so that "
+                                         "--shard balances by recorded time")
+    p.add_argument("--records", required=True, nargs="+", metavar="DIR", help="records directories")
+    p.add_argument("--out", default=None, help=f"durations file (default {DURATIONS_FILE} in the project root)")
+    p.add_argument("--replace", action="store_true", help="replace the file instead of updating it")
+    p.set_defaults(func=cmd_durations)
 
     p = sub.add_parser("bench", help="time twin vs torch (CPU, and CUDA when present) with pytest-benchmark")
     p.add_argument("-k", "--classes", action="append", metavar="NAMES", help="classes to time (exact names or substrings)")
@@ -131,17 +171,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _records_dir(args) -> tuple[Path, dict]:
-    """Run the suite (or take ``--records``) and return (records dir, run metadata)."""
+def _records_dir(args):
+    """Run the suite (or load ``--records``, merged when several) and return (records
+    directory or merged Run, run metadata)."""
     if args.records:
-        records = Path(args.records)
-        if not records.is_dir():
-            raise UsageProblem(f"--records {records}: no such directory")
-        return records, {}
+        from .results import MixedRuns, load_runs
+
+        missing = [d for d in args.records if not Path(d).is_dir()]
+        if missing:
+            raise UsageProblem(f"--records {' '.join(missing)}: no such directory")
+        try:
+            return load_runs(args.records, allow_mixed=args.allow_mixed), {}
+        except (MixedRuns, ValueError) as e:
+            raise UsageProblem(str(e)) from None
     classes = resolve_classes(args.classes)
     records = Path(args.out) / "records"
     meta = run_suite(records, classes=classes, profile=args.profile, device=args.device, jobs=args.jobs, impl=args.impl,
-                     seed=args.seed, quiet=args.quiet)
+                     seed=args.seed, quiet=args.quiet, shard=args.shard, durations=args.shard_durations)
     problem = suite_problem(meta)
     if problem:
         print(f"nnparity: {problem}", file=sys.stderr)
@@ -173,9 +219,17 @@ def _baseline(path_arg):
 
 def _check_selection(args) -> None:
     """Fail fast on unknown class names and CUDA requested but absent, before any work."""
+    if args.records and (args.shard or args.shard_durations):
+        raise UsageProblem("--shard runs one part of the suite; it does not apply to --records (merge the shards' "
+                           "records directories instead: --records DIR1 DIR2 ...)")
     if not args.records:
         resolve_classes(args.classes)
         device_filter(args.device)
+        if args.shard:
+            try:
+                parse_shard(args.shard)
+            except ValueError as e:
+                raise UsageProblem(str(e)) from None
 
 
 def cmd_report(args) -> int:
@@ -188,7 +242,8 @@ def cmd_report(args) -> int:
     out = Path(args.out)
     bench_json = Path(args.bench_json) if args.bench_json else out / "bench.json"
     if args.bench:
-        code = run_bench(out, resolve_classes(args.classes), threads=1, impl=args.impl, max_time=0.5, quiet=args.quiet)
+        code = run_bench(out, resolve_classes(args.classes), threads=1, impl=args.impl, max_time=args.bench_max_time,
+                         quiet=args.quiet)
         if code not in (0, 1):
             print(f"nnparity: the benchmarks did not complete (pytest exit {code}); the report shows no timing",
                   file=sys.stderr)
@@ -220,7 +275,7 @@ def cmd_gate(args) -> int:
     baseline = _baseline(args.baseline)
     records, _ = _records_dir(args)
     junit = Path(args.junit) if args.junit else Path(args.out) / "gate-junit.xml"
-    result = run_gate(records, allowlist, junit, str(allowlist_path), baseline=baseline)
+    result = run_gate(records, allowlist, junit, str(allowlist_path), baseline=baseline, allow_mixed=args.allow_mixed)
     print(result.summary(allowlist_path))
     print(f"JUnit XML: {junit}")
     return 0 if result.ok else 1
@@ -243,6 +298,47 @@ def cmd_bench(args) -> int:
             print(f"no benchmark shape: {', '.join(missing)}")
         print(f"pytest-benchmark JSON: {Path(args.out) / 'bench.json'}")
     return code
+
+
+def cmd_fuzz(args) -> int:
+    from .campaign import Campaign, parse_budget
+
+    try:
+        budget = parse_budget(args.budget)
+        shard = parse_shard(args.shard) if args.shard else None
+    except ValueError as e:
+        raise UsageProblem(str(e)) from None
+    classes = resolve_classes(args.classes)
+    device_filter(args.device)
+    checks = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else None
+    if args.slice_examples is not None and args.slice_examples < 1:
+        raise UsageProblem("--slice-examples must be at least 1")
+    from .impl import ImplError
+
+    try:
+        campaign = Campaign(Path(args.out), budget=budget, classes=classes, checks=checks, shard=shard,
+                            device=args.device, impl=args.impl, first_slice=args.slice_examples,
+                            quiet=args.quiet)
+    except (ValueError, ImplError) as e:
+        raise UsageProblem(str(e)) from None
+    return campaign.run()
+
+
+def cmd_durations(args) -> int:
+    from .records import load_records
+    from .shards import durations_from_records, write_durations
+
+    durations = {}
+    for d in args.records:
+        if not Path(d).is_dir():
+            raise UsageProblem(f"--records {d}: no such directory")
+        durations.update(durations_from_records(load_records(d)))
+    if not durations:
+        raise UsageProblem(f"no records with a test id under {' '.join(args.records)}")
+    out = Path(args.out) if args.out else PROJECT_ROOT / DURATIONS_FILE
+    written = write_durations(out, durations, update=not args.replace)
+    print(f"nnparity durations: {len(durations)} tests from records; {len(written)} in {out}")
+    return 0
 
 
 def cmd_list(args) -> int:

@@ -5,7 +5,8 @@ Fails (exit 1) on any discrepancy (a record with verdict ``fail``, ``error`` or
 harness test or a crashed worker) that the reviewed allowlist does not cover, on
 every *stale* allowlist entry (one whose scope ran, with at least one passing
 record, without the discrepancy it excuses), and on an incomplete run (killed,
-interrupted, nothing collected). An entry whose scope did not run at all
+interrupted, nothing collected; for records merged from several directories, also
+a shard missing or given twice: ``results.load_runs``). An entry whose scope did not run at all
 (filtered out with ``-k``, CUDA absent) cannot be judged; it is reported as
 unverified and does not fail the gate. Only a twin's disagreement (``fail``) can be
 allowlisted; harness errors and checks that judged nothing always fail. The gate
@@ -26,7 +27,8 @@ from pathlib import Path
 
 from .allowlist import AllowEntry
 from .records import Record
-from .results import Baseline, compare_with_baseline, discrepancies, identity_text, load_baseline, load_run, severity_key
+from .results import (Baseline, Run, compare_with_baseline, discrepancies, identity_text, load_baseline, load_runs,
+                      severity_key)
 
 __all__ = ["GateResult", "judge", "run_gate", "write_junit"]
 
@@ -167,12 +169,17 @@ def write_junit(result: GateResult, path, allowlist_path="allowlist.toml") -> No
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def run_gate(records_dir, allowlist: list[AllowEntry], junit_path, allowlist_path="allowlist.toml",
-             baseline=None) -> GateResult:
-    """Judge a records directory (its records, and whether its run completed); with a
-    ``baseline`` (a Baseline, or a path :func:`nnparity.results.load_baseline` reads),
-    only new discrepancies fail."""
-    run = load_run(records_dir)
+def run_gate(records, allowlist: list[AllowEntry], junit_path, allowlist_path="allowlist.toml", *,
+             baseline=None, allow_mixed: bool = False) -> GateResult:
+    """Judge a records directory, several merged (the shards of one split, runs on
+    several machines: ``results.load_runs``), or a loaded Run: its records, and
+    whether the run (every part of it) completed. With a ``baseline`` (a Baseline,
+    or a path :func:`nnparity.results.load_baseline` reads), only new discrepancies
+    fail."""
+    if not isinstance(records, Run):
+        dirs = records if isinstance(records, (list, tuple)) else [records]
+        records = load_runs(dirs, allow_mixed=allow_mixed)
+    run = records
     if baseline is not None and not isinstance(baseline, Baseline):
         baseline = load_baseline(baseline)
     result = judge(run.records, allowlist, baseline, run.meta)

@@ -83,10 +83,10 @@ def rerun(check: str, case_json: str | None, impl_name: str, test_id: str = "", 
         return _pytest_fallback(test_id, impl_name, root)
     case = Case.from_json(case_json)
     if case.device == "cuda":
-        import torch
+        from reference import cuda_skip_reason
 
-        if not torch.cuda.is_available():
-            print("nnparity repro: this case runs on CUDA, which is not available here")
+        if cuda_skip_reason("cuda"):
+            print(f"nnparity repro: this case runs on CUDA, which is not available here: {cuda_skip_reason('cuda')}")
             return 2
     catalog = load_catalog(root=Path(root))
     if case.entry not in catalog.entries:

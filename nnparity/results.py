@@ -26,7 +26,7 @@ from .records import Record, load_records, record_from_dict
 from .vocab import CHECK_KINDS, DISCREPANT
 from .warnings_parity import LABEL as WARNINGS_LABEL
 
-__all__ = ["Run", "load_run", "discrepancies", "severity_key", "discrepancy_ids", "case_text", "item",
+__all__ = ["Run", "load_run", "load_runs", "MixedRuns", "discrepancies", "severity_key", "discrepancy_ids", "case_text", "item",
            "HARM", "HARNESS", "KINDS", "KIND_DETAILS", "harm_kind", "problem_kind", "headroom_of", "input_signature", "Fold", "Item",
            "triage", "class_verdicts", "input_line", "identity", "identity_text", "Baseline", "load_baseline",
            "compare_with_baseline", "BASELINE_GROUPS", "variant"]
@@ -44,23 +44,36 @@ class Run:
         return not self.problems
 
 
+def _shard_plan(directory: Path, meta: dict) -> dict:
+    """The shard's split (nnparity.shards), from meta.json, or from shard.json when the
+    run died before writing its final meta.json; {} for an unsharded run."""
+    if meta.get("shard_plan"):
+        return meta["shard_plan"]
+    path = directory / "shard.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
 def _run_problems(directory: Path, meta: dict, snapshot: dict, records: list) -> list[str]:
     out = []
+    empty_shard = _shard_plan(directory, meta).get("shard_tests") == 0  # more shards than classes: nothing to run
     if not (directory / "meta.json").exists():
         out.append(f"{directory}/meta.json is missing: this is not a complete nnparity run")
+    elif meta.get("state") == "interrupted":
+        out.append(meta.get("interrupted") or "the run was interrupted: the results cover only the records written "
+                   "before it stopped")
     elif meta.get("state") != "finished":
         out.append("the suite run did not finish (meta.json says it was still running: killed or crashed); "
                    "the results cover only the records written before it stopped")
-    else:
+    elif meta.get("kind") != "campaign":  # a campaign (nnparity fuzz) runs no pytest: its state says it all
         code = meta.get("pytest_exit_code")
-        if code == 5:
+        if code == 5 and not empty_shard:
             out.append("pytest collected no tests (exit code 5): a broken or empty selection, not a pass")
-        elif code not in (0, 1):
+        elif code not in (0, 1, 5):
             out.append(f"the suite run did not complete (pytest exit code {code}); the results cover only the records "
                        "written before it stopped")
     if not snapshot:
         out.append(f"{directory}/catalog.json (the catalog snapshot) is missing")
-    if not records:
+    if not records and not empty_shard:
         out.append("no records: the suite did not run (or the directory is empty)")
     return out
 
@@ -178,6 +191,117 @@ def headroom_of(rec: Record) -> float | None:
         return None
     h = float(rec.headroom)
     return None if math.isnan(h) else h
+# -- merging the runs of several shards, machines or runs ------------------------------
+#: What every merged run must share (unless the merge allows mixing): records made at
+#: another commit, or against another torch, are not evidence about the same thing.
+MUST_AGREE = {"git_commit": "commits", "torch": "torch versions"}
+
+
+class MixedRuns(ValueError):
+    """The runs to merge were made at different commits or torch versions."""
+
+
+def load_runs(records_dirs, *, allow_mixed: bool = False) -> Run:
+    """Merge several records directories (the shards of one split, or runs on several
+    machines) into one Run (one directory: that run, judged whole: a lone shard of a
+    split is incomplete): every record of every run, and the reasons the merge is
+    incomplete: a part's own (killed, crashed, no records), a shard missing from its
+    split or given twice, shards of different splits. Runs at different commits or
+    torch versions raise :class:`MixedRuns` unless ``allow_mixed``; the merged meta
+    lists every run side by side (``meta['runs']``)."""
+    dirs = [Path(d) for d in records_dirs]
+    if len(dirs) == 1:  # one directory: a run of its own, unless it is one shard of a split
+        run = load_run(dirs[0])
+        run.problems += _shard_problems(dirs, [run])
+        return run
+    if len({d.resolve() for d in dirs}) < len(dirs):
+        raise ValueError(f"a records directory is given twice: {', '.join(map(str, dirs))}")
+    runs = [load_run(d) for d in dirs]
+    for key, what in MUST_AGREE.items():
+        values = [r.meta.get(key) or "unknown" for r in runs]
+        if len(set(values)) > 1 and not allow_mixed:
+            listing = "; ".join(f"{d}: {v}" for d, v in zip(dirs, values))
+            raise MixedRuns(f"refusing to merge runs made at different {what} ({listing}): their records do not judge "
+                            "the same code. Pass --allow-mixed to merge them anyway (the report then lists the runs "
+                            "side by side).")
+    problems = [f"{_label(d, r.meta)}: {p}" for d, r in zip(dirs, runs) for p in r.problems]
+    problems += _shard_problems(dirs, runs)
+    meta = _merged_meta(dirs, runs)
+    snapshot = _merged_snapshot([r.snapshot for r in runs])
+    return Run([rec for r in runs for rec in r.records], meta, snapshot, problems)
+
+
+def _label(directory: Path, meta: dict) -> str:
+    return f"{directory}" + (f" (shard {meta['shard']})" if meta.get("shard") else "")
+
+
+def _shard_problems(dirs: list[Path], runs: list[Run]) -> list[str]:
+    """Each split (a shard count and plan) must be present whole, each shard once."""
+    splits: dict = {}
+    for d, r in zip(dirs, runs):
+        if not r.meta.get("shard"):
+            continue
+        index, count = (int(x) for x in str(r.meta["shard"]).split("/"))
+        plan = _shard_plan(d, r.meta).get("plan", "unknown")
+        splits.setdefault(count, {}).setdefault(plan, {}).setdefault(index, []).append(d)
+    out = []
+    for count, plans in sorted(splits.items()):
+        if len(plans) > 1:
+            out.append(f"shards of {count} come from {len(plans)} different splits (plans "
+                       f"{', '.join(sorted(plans))}: another selection, catalog or durations file); together they may "
+                       "run a test twice or not at all")
+        for plan, shards in plans.items():
+            missing = [i for i in range(1, count + 1) if i not in shards]
+            if missing:
+                out.append(f"shard{'s' if len(missing) > 1 else ''} {', '.join(f'{i}/{count}' for i in missing)} "
+                           f"missing from the merge (plan {plan}): the merged run is incomplete")
+            for i, where in sorted(shards.items()):
+                if len(where) > 1:
+                    out.append(f"shard {i}/{count} given {len(where)} times ({', '.join(map(str, where))}): its "
+                               "records would count twice")
+    return out
+
+
+def _merged_meta(dirs: list[Path], runs: list[Run]) -> dict:
+    metas = [r.meta for r in runs]
+
+    def one(key):
+        values = list(dict.fromkeys(str(m[key]) for m in metas if m.get(key) is not None))
+        return values[0] if len(values) == 1 else (" | ".join(values) if values else None)
+
+    merged = {k: one(k) for k in ("profile", "seed", "impl", "torch", "numpy", "git_commit", "device_selection",
+                                  "catalog", "cuda", "jobs")}
+    merged.update({k: next((m[k] for m in metas if m.get(k)), None) for k in ("project_root", "impl_path")})
+    classes = [m.get("classes") for m in metas]
+    merged["classes"] = None if any(c is None for c in classes) else list(dict.fromkeys(x for c in classes for x in c))
+    durations = [m.get("duration_s") for m in metas]
+    merged["duration_s"] = round(sum(durations), 2) if all(isinstance(x, (int, float)) for x in durations) else None
+    started, finished = [m["started"] for m in metas if m.get("started")], [m["finished"] for m in metas
+                                                                           if m.get("finished")]
+    merged["started"], merged["finished"] = min(started, default=None), max(finished, default=None)
+    merged["state"] = "finished" if all(not r.problems for r in runs) else "incomplete"
+    merged["runs"] = [{"dir": str(d), "shard": r.meta.get("shard"), "git_commit": r.meta.get("git_commit"),
+                       "torch": r.meta.get("torch"), "numpy": r.meta.get("numpy"), "host": r.meta.get("host"),
+                       "profile": r.meta.get("profile"), "state": r.meta.get("state"),
+                       "pytest_exit_code": r.meta.get("pytest_exit_code"), "records": len(r.records),
+                       "duration_s": r.meta.get("duration_s"), "started": r.meta.get("started"),
+                       "complete": not r.problems} for d, r in zip(dirs, runs)]
+    return merged
+
+
+def _merged_snapshot(snapshots: list[dict]) -> dict:
+    """One catalog snapshot: the first run's, completed by the others' (identical at one commit)."""
+    snapshots = [s for s in snapshots if s]
+    if not snapshots:
+        return {}
+    out = json.loads(json.dumps(snapshots[0]))
+    for snap in snapshots[1:]:
+        for key, value in snap.items():
+            if isinstance(value, dict):
+                out[key] = {**value, **out.get(key, {})}
+            elif isinstance(value, list):
+                out[key] = out.get(key, []) + [v for v in value if v not in out.get(key, [])]
+    return out
 
 
 def severity_key(rec: Record):

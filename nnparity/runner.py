@@ -39,10 +39,11 @@ def device_filter(device: str) -> list[str]:
     if device == "cpu":
         return ["-k", "not cuda"]
     if device == "cuda":
-        import torch
+        from reference import STANDIN_ENV, cuda_available
 
-        if not torch.cuda.is_available():
-            raise UsageProblem("--device cuda: CUDA is not available on this machine (torch.cuda.is_available() is False)")
+        if not cuda_available():
+            raise UsageProblem(f"--device cuda: CUDA is not available on this machine (torch.cuda.is_available() is "
+                               f"False; {STANDIN_ENV}=1 runs the CUDA code paths on a CPU stand-in)")
         return ["-k", "cuda"]
     return []
 
@@ -74,13 +75,13 @@ def _impl_parent(impl: str | None) -> str | None:
 
 
 def run_suite(records: Path, *, classes, profile: str, device: str, jobs: int, impl: str | None, seed: int | None,
-              pytest_args=(), quiet: bool = False) -> dict:
+              pytest_args=(), quiet: bool = False, shard: str | None = None, durations: str | None = None) -> dict:
     """Run the conformance suite with records on; return the run's metadata (the
     plugin's meta.json, completed with the command line's view). The records
     directory is emptied first."""
     records = Path(records)
     records.mkdir(parents=True, exist_ok=True)
-    for old in list(records.glob("records-*.jsonl")) + [records / "meta.json", records / "catalog.json"]:
+    for old in list(records.glob("records-*.jsonl")) + [records / n for n in ("meta.json", "catalog.json", "shard.json")]:
         old.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "pytest", "properties", "-p", "no:cacheprovider", "-q", "--no-header",
            f"--records={records.resolve()}", f"--hypothesis-profile={profile}"]
@@ -92,6 +93,10 @@ def run_suite(records: Path, *, classes, profile: str, device: str, jobs: int, i
     if profile != "ci":  # ci is derandomised per test (nnparity/driver.py); others get one recorded seed
         seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
         cmd.append(f"--hypothesis-seed={seed}")
+    if shard:
+        cmd.append(f"--shard={shard}")
+    if durations:
+        cmd.append(f"--shard-durations={Path(durations).resolve()}")
     cmd += device_filter(device)
     cmd += list(pytest_args)
     started = time.time()
@@ -117,6 +122,8 @@ def suite_problem(meta: dict) -> str | None:
     end; 4 is bad usage (exit 2 here); anything else (interrupted, internal error, no
     tests collected, a killed run) leaves partial records: say so."""
     code = meta.get("pytest_exit_code", 0)
+    if code == 5 and (meta.get("shard_plan") or {}).get("shard_tests") == 0:
+        return None  # more shards than classes: this one has nothing to run, and says so in meta.json
     if code == 4:
         raise UsageProblem("pytest rejected the arguments (exit 4); see records/pytest.log")
     if code == 5:

@@ -24,7 +24,7 @@ def float_arrays(shape, dtype, lo: float = -10.0, hi: float = 10.0, *, elements=
     """Finite floats in [lo, hi] of exactly ``dtype``."""
     dt = np.dtype(dtype)
     width = 32 if dt == np.float32 else 64
-    elements = elements or st.floats(lo, hi, width=width, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+    elements = elements if elements is not None else st.floats(lo, hi, width=width, allow_nan=False, allow_infinity=False, allow_subnormal=False)
     return hnp.arrays(dt, shape, elements=elements)
 
 

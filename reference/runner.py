@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
+from torch.overrides import TorchFunctionMode
 
-__all__ = ["TORCH_DTYPES", "TorchModule", "cuda_skip_reason", "to_torch", "to_torch_marked", "to_numpy", "flatten"]
+__all__ = ["TORCH_DTYPES", "TorchModule", "STANDIN_ENV", "standin_cuda", "cuda_available", "cuda_skip_reason",
+           "cuda_device_name", "synchronize", "to_torch", "to_torch_marked", "to_numpy", "flatten"]
 
 TORCH_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -15,10 +19,64 @@ torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False
 
 
+#: NNPARITY_STANDIN_CUDA=1: a stand-in CUDA device that runs on the CPU, so that every
+#: code path of device 'cuda' (parametrisation, tolerance policy, the cuda_vs_cpu check,
+#: the benchmarks' CUDA side, repro scripts) runs on a machine without a GPU, and a
+#: typo in it cannot hide until someone has one. Each process that imports this module
+#: with the variable set installs a torch function mode (_StandinCuda) that rewrites
+#: every device argument 'cuda' / 'cuda:N' / torch.device('cuda') given to torch (factory
+#: functions, module constructors, Tensor.to, Tensor.cuda) to the CPU. The numbers are
+#: then CPU numbers: the stand-in proves the plumbing, not CUDA's numerics.
+STANDIN_ENV = "NNPARITY_STANDIN_CUDA"
+
+
+def standin_cuda() -> bool:
+    return os.environ.get(STANDIN_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def cuda_available() -> bool:
+    """A real GPU (torch.cuda.is_available()), or the CPU stand-in."""
+    return standin_cuda() or torch.cuda.is_available()
+
+
 def cuda_skip_reason(device: str) -> str | None:
-    if device == "cuda" and not torch.cuda.is_available():
+    if device == "cuda" and not cuda_available():
         return "CUDA not available on this machine (torch.cuda.is_available() is False); CPU checks still run"
     return None
+
+
+def cuda_device_name() -> str:
+    """What 'cuda' means in this process, for run metadata."""
+    if standin_cuda():
+        return f"stand-in: 'cuda' runs on the CPU ({STANDIN_ENV}=1); not a GPU"
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "not available"
+
+
+def synchronize(device: str) -> None:
+    """Wait for the device's queued work (timing); the CPU and the stand-in are synchronous."""
+    if device == "cuda" and not standin_cuda():
+        torch.cuda.synchronize()
+
+
+def _standin(x):
+    if isinstance(x, torch.device):
+        return torch.device("cpu") if x.type == "cuda" else x
+    if isinstance(x, str) and (x == "cuda" or x.startswith("cuda:")):
+        return "cpu"
+    return x
+
+
+class _StandinCuda(TorchFunctionMode):
+    """Device 'cuda' -> the CPU, for every torch call made while the mode is active."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func is torch.Tensor.cuda:
+            return args[0]
+        return func(*[_standin(a) for a in args], **{k: _standin(v) for k, v in (kwargs or {}).items()})
+
+
+if standin_cuda():
+    _StandinCuda().__enter__()  # for the rest of the process (this thread: Hypothesis and pytest run in it)
 
 
 def to_torch(x, device: str, requires_grad: bool = False):

@@ -4,6 +4,7 @@ record, every catalogued class judged, and a quiet suite output."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import types
@@ -21,7 +22,7 @@ from nnparity.checks.values import forward_body
 from nnparity.engine import Pair, forward_arrays
 from nnparity.impl import Impl
 from nnparity.results import harm_kind
-from nnparity.warnings_parity import LABEL, Ears, Heard, compare_warnings
+from nnparity.warnings_parity import LABEL, ONCE_PER_PROCESS, Ears, Heard, compare_warnings
 
 from .suite_runner import ROOT
 
@@ -153,3 +154,39 @@ def test_the_suite_output_shows_no_judged_warnings():
     for words in ("Using a target size", "size_average and reduce", "divides the total loss", "Implicit dimension",
                   "zero-element tensors", "RuntimeWarning"):
         assert words not in res.stdout, words
+
+
+ONCE_SCRIPT = r"""
+import json, warnings, numpy as np
+warnings.simplefilter("always")
+out = {}
+with warnings.catch_warnings(record=True) as heard:
+    warnings.simplefilter("always")
+    if SIDE == "torch":
+        import torch
+        m = torch.nn.Conv1d(1, 1, 4, padding="same")
+        for _ in range(3):
+            m(torch.zeros(1, 1, 6))
+    else:
+        import impls
+        m = impls.nn.Conv1d(1, 1, 4, padding="same")
+        for _ in range(3):
+            m(impls.Tensor(np.zeros((1, 1, 6), np.float32)))
+print(json.dumps([[w.category.__name__, str(w.message)] for w in heard]))
+"""
+
+
+@pytest.mark.parametrize("message", ONCE_PER_PROCESS)
+def test_warnings_torch_gives_once_per_process_are_given_once_by_the_twin(message):
+    """TORCH_WARN_ONCE warnings are left out of the per-case matching (whichever call
+    runs first in a process hears them); here each side runs in a fresh process and
+    must give the warning exactly once over three calls, with the same category."""
+    heard = {}
+    for side in ("torch", "twin"):
+        res = subprocess.run([sys.executable, "-c", f"SIDE = {side!r}\n" + ONCE_SCRIPT], cwd=ROOT,
+                             capture_output=True, text=True, timeout=300)
+        assert res.returncode == 0, res.stderr[-2000:]
+        heard[side] = [(c, m) for c, m in json.loads(res.stdout.strip().splitlines()[-1]) if m.startswith(message)]
+    assert len(heard["torch"]) == 1, heard  # the premise: torch warns once
+    # torch appends where in C++ it was triggered; the category and the count must agree
+    assert [c for c, _ in heard["twin"]] == [c for c, _ in heard["torch"]], heard

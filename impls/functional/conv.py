@@ -39,6 +39,8 @@ Conventions from torch (aten/src/ATen/native/Convolution.cpp):
 
 from __future__ import annotations
 
+import warnings
+
 import itertools
 import numbers
 
@@ -70,6 +72,21 @@ def expand_param(value, n: int, name: str, who: str) -> tuple:
           f"{who}: expected {name} to be a single integer value or a list of {n} values to match the convolution "
           f"dimensions, but got {name}={list(value)}")
     return tuple(int(v) for v in value)
+
+
+#: NaN/inf inputs and overflowing products: torch's GEMMs do not warn, NumPy's matmul would
+#: (RuntimeWarning: invalid value encountered in matmul).
+_QUIET = np.errstate(invalid="ignore", over="ignore")
+
+_WARNED: set = set()
+
+
+def _warn_once(message: str) -> None:
+    """torch's TORCH_WARN_ONCE: a UserWarning the first time in the process, then never
+    again (ATen's ``_convolution_mode`` warns so for an asymmetric 'same' padding)."""
+    if message not in _WARNED:
+        _WARNED.add(message)
+        warnings.warn(message, UserWarning, stacklevel=3)
 
 
 def same_padding(kernel: tuple, dilation: tuple) -> tuple:
@@ -259,6 +276,9 @@ def convolution(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
         if padding == "same":
             check(all(s == 1 for s in stride), RuntimeError, f"{who}: padding='same' is not supported for strided convolutions")
             pads = same_padding(kernel, dilation)
+            if any(lo != hi for lo, hi in pads):
+                _warn_once("Using padding='same' with even kernel lengths and odd dilation may require a zero-padded "
+                           "copy of the input be created")
         else:
             pads = ((0, 0),) * D
     else:
@@ -295,6 +315,7 @@ def convolution(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1,
 PER_TAP_MIN_CHANNELS = 8
 
 
+@_QUIET
 def _conv_core(x: Tensor, weight: Tensor, bias, stride, pads, dilation, groups, kernel, out) -> Tensor:
     N, C = x.shape[:2]
     C_out, G = weight.shape[0], groups
@@ -319,6 +340,7 @@ def _conv_core(x: Tensor, weight: Tensor, bias, stride, pads, dilation, groups, 
     y = win.from_grid(y_grid.reshape(N, C_out, win.L))
     y = y + bias.data.reshape((1, C_out) + (1,) * len(out)) if bias is not None else np.ascontiguousarray(y)
 
+    @_QUIET
     def vjp(g):
         g_grid = win.to_grid(g).reshape(N, G, Cout_g, win.L)
         gx = gw = None
@@ -415,6 +437,7 @@ def conv_transpose(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride
     return _unbatched(y, batched)
 
 
+@_QUIET
 def _conv_transpose_core(x: Tensor, weight: Tensor, bias, stride, pad, dilation, groups, kernel, size) -> Tensor:
     N, C_in = x.shape[:2]
     spatial = x.shape[2:]
@@ -429,6 +452,7 @@ def _conv_transpose_core(x: Tensor, weight: Tensor, bias, stride, pad, dilation,
     y = win.fold(cols, pad, size)  # the output is the frame from p on (zero past its end)
     y = y + bias.data.reshape((1, C_out) + (1,) * len(size)) if bias is not None else np.ascontiguousarray(y)
 
+    @_QUIET
     def vjp(g):
         gcols = win.unfold(g, pad).reshape(N, G, Cout_g * win.K, win.L)
         gx = np.ascontiguousarray(win.from_grid(np.matmul(w_g, gcols).reshape(N, C_in, win.L))) if x.requires_grad else None

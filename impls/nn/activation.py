@@ -5,6 +5,8 @@ NaN and -0.0 are documented on the functional side."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import functional as F
@@ -95,12 +97,17 @@ class Hardtanh(_Elementwise):
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False,
                  min_value: float | None = None, max_value: float | None = None):
         super().__init__(inplace)
-        if min_value is not None:  # deprecated aliases, as torch
+        if min_value is not None:  # deprecated aliases, with torch's FutureWarning
+            warnings.warn("keyword argument `min_value` is deprecated and renamed to `min_val`", FutureWarning,
+                          stacklevel=2)
             min_val = min_value
         if max_value is not None:
+            warnings.warn("keyword argument `max_value` is deprecated and renamed to `max_val`", FutureWarning,
+                          stacklevel=2)
             max_val = max_value
         self.min_val, self.max_val = min_val, max_val
-        check(self.max_val > self.min_val, AssertionError,
+        # torch raises when max_val <= min_val: a NaN bound passes (every comparison with NaN is false)
+        check(not (self.max_val <= self.min_val), AssertionError,
               f"{type(self).__name__}: max_val ({self.max_val}) must be greater than min_val ({self.min_val})")
 
     def _check(self, x):
@@ -230,12 +237,18 @@ class Hardsigmoid(_Elementwise):
     def _f(self, x):
         return F.hardsigmoid(x)
 
+    def extra_repr(self):
+        return ""  # torch's repr leaves inplace out for this class
+
 
 class Hardswish(_Elementwise):
     """Hardswish(x) = x * relu6(x + 3) / 6."""
 
     def _f(self, x):
         return F.hardswish(x)
+
+    def extra_repr(self):
+        return ""  # torch's repr leaves inplace out for this class
 
 
 class Hardshrink(Module):
@@ -319,6 +332,8 @@ class PReLU(Module):
         dt = resolve_dtype(dtype)
         self.num_parameters = num_parameters
         self.init = init
+        # torch fills the weight with init (Tensor.fill_): anything but a real number is a TypeError there
+        check(isinstance(init, (int, float, np.number, np.bool_)), TypeError, f"PReLU: init must be a number, got {type(init).__name__}")
         self.weight = Parameter(np.full((num_parameters,), init, dtype=dt))
 
     def forward(self, input):

@@ -30,7 +30,7 @@ from .._validate import check, check_float_input
 from ..autograd import Tensor, op
 from ..functional.activation import log_softmax, stable_log_softmax
 from ..functional.loss import reduce
-from .container import Sequential
+from .container import ModuleList, Sequential
 from .linear import Linear
 from .module import Module, check_device, resolve_dtype
 
@@ -77,25 +77,6 @@ def _scatter_rows(values: Tensor, rows: np.ndarray, n: int) -> Tensor:
 
 # -- the module --------------------------------------------------------------------
 
-class _ModuleList(Module):
-    """Holds child modules under the keys "0", "1", ... (torch's ModuleList, as far
-    as this class needs it: state_dict keys ``tail.<i>.<j>.weight``)."""
-
-    def __init__(self, modules=()):
-        super().__init__()
-        for i, m in enumerate(modules):
-            self.add_module(str(i), m)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __getitem__(self, i):
-        return list(self._modules.values())[i]
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-
 class AdaptiveLogSoftmaxWithLoss(Module):
     """Efficient softmax approximation (see the module docstring).
 
@@ -139,7 +120,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             osz = self.cutoffs[i + 1] - self.cutoffs[i]
             tails.append(Sequential(Linear(self.in_features, hsz, bias=False, **factory),
                                     Linear(hsz, osz, bias=False, **factory)))
-        self.tail = _ModuleList(tails)
+        self.tail = ModuleList(tails)
 
     # -- validation -----------------------------------------------------------------
     def _check_target(self, input: Tensor, target) -> tuple[np.ndarray, bool]:
@@ -239,5 +220,4 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             return output
 
     def extra_repr(self):
-        return (f"in_features={self.in_features}, n_classes={self.n_classes}, cutoffs={self.cutoffs[:-1]}, "
-                f"div_value={self.div_value}, head_bias={self.head_bias}")
+        return ""  # torch's class has no extra_repr: its repr lists only the head and the tail

@@ -8,6 +8,7 @@ from its first input and call it (then ``reset_parameters``).
 
 from __future__ import annotations
 
+import collections.abc
 import numbers
 
 import numpy as np
@@ -23,8 +24,10 @@ _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def ntuple(value, n: int) -> tuple:
-    """torch.nn.modules.utils._ntuple: an iterable as a tuple, anything else repeated n times."""
-    if isinstance(value, (tuple, list)):
+    """torch.nn.modules.utils._ntuple: any iterable as a tuple of its items (a string
+    too: 'ab' -> ('a', 'b'), as torch), anything else repeated n times. The layers
+    validate what they got afterwards, where torch does."""
+    if isinstance(value, collections.abc.Iterable):
         return tuple(value)
     return (value,) * n
 

@@ -34,4 +34,4 @@ class CTCLoss(_Loss):
                           self.zero_infinity)
 
     def extra_repr(self):
-        return f"blank={self.blank}, reduction={self.reduction!r}, zero_infinity={self.zero_infinity}"
+        return ""  # torch's CTCLoss has no extra_repr: its repr is "CTCLoss()" whatever the arguments

@@ -12,6 +12,7 @@ import warnings
 from .. import functional as F
 from .._validate import check
 from ..functional import loss as L
+from .distance import PairwiseDistance
 from .module import Module
 
 __all__ = [
@@ -169,13 +170,14 @@ class TripletMarginLoss(_Loss):
 
 class TripletMarginWithDistanceLoss(_Loss):
     """Triplet loss with a user distance (a callable on the twin's Tensors); the
-    default is pairwise_distance with p=2, eps=1e-6 (torch: PairwiseDistance())."""
+    default is a PairwiseDistance() submodule, as torch's (it shows in the repr and
+    in named_modules; a distance that is itself a module does too)."""
 
     def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False, reduction: str = "mean"):
         super().__init__(size_average=None, reduce=None, reduction=reduction)
         check(margin > 0, ValueError,
               f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} instead")
-        self.distance_function = distance_function if distance_function is not None else L.pairwise_distance
+        self.distance_function = distance_function if distance_function is not None else PairwiseDistance()
         self.margin = margin
         self.swap = swap
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import functional as F
 from .._validate import check
+from .conv import ntuple
 from .dropout import _RandomModule
 from .module import Module
 
@@ -28,13 +29,6 @@ __all__ = [
     "LPPool1d", "LPPool2d", "LPPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
 ]
-
-
-def _ntuple(x, n: int) -> tuple:
-    """torch.nn.modules.utils._ntuple: an iterable becomes a tuple as is, else x repeated n times."""
-    if isinstance(x, (tuple, list)):
-        return tuple(x)
-    return (x,) * n
 
 
 # -- max pooling ----------------------------------------------------------------------
@@ -87,9 +81,9 @@ class _MaxUnpoolNd(Module):
 
     def __init__(self, kernel_size, stride=None, padding=0) -> None:
         super().__init__()
-        self.kernel_size = _ntuple(kernel_size, self._nd)
-        self.stride = _ntuple(stride if (stride is not None) else kernel_size, self._nd)
-        self.padding = _ntuple(padding, self._nd)
+        self.kernel_size = ntuple(kernel_size, self._nd)
+        self.stride = ntuple(stride if (stride is not None) else kernel_size, self._nd)
+        self.padding = ntuple(padding, self._nd)
 
     def forward(self, input, indices, output_size=None):
         return F.max_unpool(input, indices, self._nd, self.kernel_size, self.stride, self.padding, output_size,
@@ -138,9 +132,9 @@ class AvgPool1d(_AvgPoolNd):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> None:
         super().__init__()
-        self.kernel_size = _ntuple(kernel_size, 1)
-        self.stride = _ntuple(stride if stride is not None else kernel_size, 1)
-        self.padding = _ntuple(padding, 1)
+        self.kernel_size = ntuple(kernel_size, 1)
+        self.stride = ntuple(stride if stride is not None else kernel_size, 1)
+        self.padding = ntuple(padding, 1)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
@@ -182,11 +176,11 @@ class _FractionalMaxPoolNd(_RandomModule):
             bad = (isinstance(kernel_size, int) and kernel_size <= 0) or (
                 isinstance(kernel_size, (tuple, list)) and not all(k > 0 for k in kernel_size))
             check(not bad, ValueError, f"kernel_size must be greater than 0, but got {kernel_size}")
-        self.kernel_size = _ntuple(kernel_size, nd)
+        self.kernel_size = ntuple(kernel_size, nd)
         self.return_indices = return_indices
         self.register_buffer("_random_samples", _random_samples)
-        self.output_size = _ntuple(output_size, nd) if output_size is not None else None
-        self.output_ratio = _ntuple(output_ratio, nd) if output_ratio is not None else None
+        self.output_size = ntuple(output_size, nd) if output_size is not None else None
+        self.output_ratio = ntuple(output_ratio, nd) if output_ratio is not None else None
         name = type(self).__name__
         check(output_size is not None or output_ratio is not None, ValueError,
               f"{name} requires specifying either an output size, or a pooling ratio")

@@ -58,7 +58,7 @@ def value_params(entry, check):
     fuzz = [dict(dtype=d, device=v, mode=m, method=f, example=None)
             for f in methods for d in DTYPES for v in DEVICES for m in entry.modes()]
     fixed = [dict(dtype=d, device=v, mode=e.mode, method=e.method, example=e) for e in entry.examples_of("edge")
-             if e.method in methods for d in DTYPES for v in DEVICES]
+             if e.method in methods and check in e.checks for d in DTYPES for v in DEVICES]
     return fuzz + fixed
 
 

@@ -29,7 +29,8 @@ from pathlib import Path
 from .. import PROJECT_ROOT
 from ..allowlist import load_allowlist
 from ..repro import script_text
-from ..results import (Baseline, class_verdicts, compare_with_baseline, discrepancies, discrepancy_ids, item, load_baseline,
+from ..results import (Baseline, Run, class_verdicts, compare_with_baseline, discrepancies, discrepancy_ids, item,
+                       load_baseline,
                        load_run, triage)
 from ..vocab import VERDICTS
 from .machine import environment
@@ -65,7 +66,7 @@ def build_report(records_dir, out, *, meta: dict | None = None, bench_json=None,
     started = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    run = load_run(records_dir)
+    run = records_dir if isinstance(records_dir, Run) else load_run(records_dir)  # a Run: merged (results.load_runs)
     records = run.records
     meta = {**run.meta, **(meta or {})}
     meta["profile"] = meta.get("profile") or "unknown"

@@ -15,7 +15,8 @@ from nnparity.catalog import Entry
 
 from .scope import NOT_YET, OUT_OF_SCOPE  # noqa: F401
 
-FAMILIES = ("core", "activations", "adaptive", "losses", "classification", "ctc", "conv", "padding", "upsampling", "pooling", "rnn", "attention")
+FAMILIES = ("core", "activations", "adaptive", "losses", "classification", "ctc", "conv", "padding", "upsampling", "pooling",
+            "norm", "dropout", "embedding", "distance", "simple", "lazy", "rnn", "attention")
 
 
 def _load() -> dict[str, Entry]:

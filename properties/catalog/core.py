@@ -1,4 +1,4 @@
-"""Catalog entries: linear layers, reshapes, dropout, batch norm, containers."""
+"""Catalog entries: linear layers, reshapes, containers (batch norm: norm.py; dropout: dropout.py)."""
 
 from __future__ import annotations
 
@@ -93,97 +93,12 @@ FLATTEN = Entry(
 )
 
 
-# -- Dropout ------------------------------------------------------------------------
+# -- Statistics of a twin's own draws (dropout.py, pooling.py) ---------------------
 
-def dropout_keep_mask(draws):
-    """torch's keep mask: dropout draws it with one ``bernoulli_(1 - p)`` on a tensor
-    shaped like the input (ATen ``_dropout_impl``); kept elements are 1."""
-    (draw,) = draws
-    return {"keep": draw.values != 0}
-
-
-def hoeffding_margin(n: int, alpha: float) -> float:
-    """t with P(|mean of n Bernoulli - q| >= t) <= 2 exp(-2 n t^2) = alpha (Hoeffding)."""
-    return math.sqrt(math.log(2 / alpha) / (2 * n))
-
-
-def dropout_statistics(impl, rng):
-    """The twin's own Bernoulli draws. For p in {0.1, 0.5, 0.9}, n = 200,000:
-    the keep rate is within the Hoeffding margin of 1 - p at a two-sided
-    false-alarm rate of 1e-6 / 3 each (1e-6 for the whole test, Bonferroni);
-    kept elements equal x / (1 - p) to within float64 rounding; dropped ones are 0."""
-    n, alpha, results = 200_000, 1e-6 / 3, []
-    for p in (0.1, 0.5, 0.9):
-        m = impl.nn.Dropout(p=p)
-        m.generator = np.random.default_rng(rng.integers(2**63))
-        m.train()
-        x = rng.uniform(1.0, 2.0, n)
-        y = m(x)
-        kept = y != 0
-        rate = kept.mean()
-        margin = hoeffding_margin(n, alpha)
-        results.append((f"keep rate p={p}", abs(rate - (1 - p)) < margin,
-                        f"keep rate {rate:.5f}, expected {1 - p:.5f} +- {margin:.5f} (false-alarm rate {alpha:.1e})"))
-        scale_err = np.max(np.abs(y[kept] - x[kept] / (1 - p)) / (x[kept] / (1 - p))) if kept.any() else 0.0
-        results.append((f"scale 1/(1-p) p={p}", scale_err <= 4 * np.finfo(np.float64).eps,
-                        f"max relative error of kept values against x/(1-p): {scale_err:.3g}"))
-        results.append((f"dropped are zero p={p}", bool(np.all(y[~kept] == 0)), "dropped elements must be exactly 0"))
-    return results
-
-
-DROPOUT = Entry(
-    name="Dropout",
-    kwargs=st.fixed_dictionaries({}, optional={"p": st.one_of(st.sampled_from([0.0, 0.5, 1.0]), st.floats(0.0, 1.0)),
-                                               "inplace": st.booleans()}),
-    inputs=any_float_input, layouts=("batched", "unbatched", "empty"),
-    train_eval_differs=True, random=True, noise=dropout_keep_mask, statistical=dropout_statistics,
-    examples=(
-        Example("p=0-train-is-identity", "edge", {"p": 0.0}, lambda dt: Inputs((_normal((4, 5), dt),))),
-        Example("p=1-train-is-zero", "edge", {"p": 1.0}, lambda dt: Inputs((_normal((4, 5), dt),))),
-        Example("p=1-special", "special", {"p": 1.0}, lambda dt: Inputs((np.array([np.nan, np.inf, -np.inf, -0.0, 1.0], dt),))),
-        Example("special", "special", {"p": 0.5}, lambda dt: Inputs((np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 1e30], dt),))),
-    ),
-    invalid=(Invalid("p>1", {"p": 1.5}), Invalid("p<0", {"p": -0.1})),
-    bench=lambda dt: ({"p": 0.5}, Inputs((_normal((1000, 1000), dt),))),
-)
-
-
-# -- BatchNorm1d --------------------------------------------------------------------
-
-def batchnorm1d_inputs(kw, dt, layout):
-    C = kw["num_features"]
-    if layout == "empty":
-        return st.just(Inputs((np.zeros((0, C), dt),)))
-    # Batch statistics need more than one value per channel: N >= 2.
-    shapes = st.one_of(st.tuples(st.integers(2, 5)).map(lambda t: (t[0], C)),
-                       st.tuples(st.integers(2, 4), st.integers(1, 4)).map(lambda t: (t[0], C, t[1])))
-    return shapes.flatmap(lambda s: float_arrays(s, dt, -5, 5)).map(lambda x: Inputs((x,)))
-
-
-BATCHNORM1D = Entry(
-    name="BatchNorm1d",
-    kwargs=st.fixed_dictionaries(
-        {"num_features": st.integers(1, 4)},
-        optional={"eps": st.sampled_from([1e-5, 1e-3, 0.1]), "momentum": st.sampled_from([0.1, 0.5, 1.0, None]),
-                  "affine": st.booleans(), "track_running_stats": st.booleans()}),
-    inputs=batchnorm1d_inputs, factory_kwargs=True, layouts=("batched", "empty"),
-    train_eval_differs=True, stateful=True,
-    examples=(
-        Example("affine=False", "edge", {"num_features": 3, "affine": False}, lambda dt: Inputs((_normal((4, 3), dt),))),
-        Example("track_running_stats=False-eval", "edge", {"num_features": 3, "track_running_stats": False},
-                lambda dt: Inputs((_normal((4, 3, 2), dt),)), mode="eval"),
-        Example("momentum=None", "edge", {"num_features": 2, "momentum": None}, lambda dt: Inputs((_normal((5, 2), dt),))),
-        Example("3d-input", "edge", {"num_features": 2}, lambda dt: Inputs((_normal((3, 2, 4), dt),))),
-        Example("special", "special", {"num_features": 2}, lambda dt: Inputs((np.array([[np.nan, 1.0], [0.0, 2.0], [1.0, 3.0]], dt),)),
-                mode="eval"),
-    ),
-    invalid=(
-        Invalid("4d-input", {"num_features": 2}, lambda dt: Inputs((np.zeros((2, 2, 2, 2), dt),))),
-        Invalid("wrong-channels", {"num_features": 3}, lambda dt: Inputs((np.zeros((4, 2), dt),))),
-        Invalid("one-value-per-channel", {"num_features": 3}, lambda dt: Inputs((np.zeros((1, 3), dt),))),
-    ),
-    bench=lambda dt: ({"num_features": 64}, Inputs((_normal((256, 64, 32), dt),))),
-)
+def hoeffding_margin(n: int, alpha: float, width: float = 1.0) -> float:
+    """t with P(|mean of n independent [a, a + width] variables - its expectation| >= t)
+    <= 2 exp(-2 n t^2 / width^2) = alpha (Hoeffding)."""
+    return width * math.sqrt(math.log(2 / alpha) / (2 * n))
 
 
 # -- Sequential ---------------------------------------------------------------------
@@ -233,4 +148,4 @@ SEQUENTIAL = Entry(
                       Inputs((_normal((256, 256), dt),))),
 )
 
-ENTRIES = [IDENTITY, LINEAR, FLATTEN, DROPOUT, BATCHNORM1D, SEQUENTIAL]
+ENTRIES = [IDENTITY, LINEAR, FLATTEN, SEQUENTIAL]  # BatchNorm1d: norm.py; Dropout: dropout.py

@@ -3,7 +3,7 @@ catalog-style functions (phase 1 of the models issue; the lead wires them into t
 ``containers``/``api`` and ``training`` check kinds).
 
 Every check function returns a list of results ``(name, ok, message)``, like an
-entry's ``statistical`` function (see ``dropout_statistics`` in core.py), and takes
+entry's ``statistical`` function (see ``dropout_statistics`` in dropout.py), and takes
 the package under test as an :class:`nnparity.impl.Impl` (``impl.nn``,
 ``impl.package``), so it judges any implementation of the contract.
 
