@@ -1,10 +1,8 @@
-"""Scaled dot-product attention over batched heads, and a layer norm for the
-Transformer twins. Each forward with its backward beside it.
+"""Scaled dot-product attention over batched heads, its forward with its backward
+beside it.
 
 ``attention`` is the core of torch's ``multi_head_attention_forward``
 (torch/nn/functional.py), on heads flattened into the batch: ``(B*H, L, E)``.
-``transformer_layer_norm`` is a private stand-in for ``impls.nn.LayerNorm``
-(written in a parallel branch): the lead swaps it on merge.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ import numpy as np
 from ..autograd import Tensor, op, unbroadcast
 from .rnn import multi_output, piece
 
-__all__ = ["attention", "transformer_layer_norm", "causal_mask"]
+__all__ = ["attention", "causal_mask"]
 
 
 def causal_mask(L: int, S: int) -> np.ndarray:
@@ -93,49 +91,6 @@ def attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, *, keep: np.
         return tuple(grads)
 
     return multi_output((out.astype(dt), wd.astype(dt)), parents, vjp)
-
-
-def transformer_layer_norm(x: Tensor, weight: Tensor | None, bias: Tensor | None, eps: float) -> Tensor:
-    """Layer norm over the last dimension (torch.nn.LayerNorm(d) as the Transformer
-    layers use it): ``y = (x - mean) / sqrt(var + eps) * weight + bias``, var biased.
-
-    Backward, with xhat the normalised input and gh = g * weight:
-    ``dx = invstd * (gh - mean(gh) - xhat mean(gh xhat))``, ``dweight = sum(g xhat)``,
-    ``dbias = sum(g)`` (sums over every leading dim).
-
-    Computed in float64 and rounded once (a row of near-equal values has invstd up to
-    1/sqrt(eps) ~ 316, which amplifies float32 rounding of x - mean; cf. batch_norm).
-    Private stand-in for impls.nn.LayerNorm (parallel branch): swap on merge.
-    """
-    dt = x.dtype
-    X = x.data.astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = X.mean(axis=-1, keepdims=True)
-        xc = X - mean
-        var = (xc * xc).mean(axis=-1, keepdims=True)
-        invstd = 1.0 / np.sqrt(var + eps)
-        xhat = xc * invstd
-        y = xhat.copy()
-        if weight is not None:
-            y *= weight.data.astype(np.float64)
-        if bias is not None:
-            y += bias.data.astype(np.float64)
-    parents = [x] + [t for t in (weight, bias) if t is not None]
-    lead = tuple(range(X.ndim - 1))
-
-    def vjp(g):
-        g = g.astype(np.float64)
-        gh = g * weight.data.astype(np.float64) if weight is not None else g
-        with np.errstate(invalid="ignore"):
-            dx = invstd * (gh - gh.mean(axis=-1, keepdims=True) - xhat * (gh * xhat).mean(axis=-1, keepdims=True))
-        grads = [dx.astype(dt)]
-        if weight is not None:
-            grads.append((g * xhat).sum(axis=lead).astype(weight.dtype))
-        if bias is not None:
-            grads.append(g.sum(axis=lead).astype(bias.dtype))
-        return tuple(grads)
-
-    return op(y.astype(dt), parents, vjp)
 
 
 def split_rows(x: Tensor, parts: int) -> list[Tensor]:

@@ -18,10 +18,8 @@ torch's autograd case), because their results differ where it matters:
   norm). A float padding mask counts every nonzero entry as padding there (the
   slow path adds it).
 
-``LayerNorm`` here is a private stand-in (last dimension only) with torch's name,
-repr and state (``weight``, ``bias``), not exported: ``impls.nn.LayerNorm`` is written
-in a parallel branch, and the lead swaps it in on merge. ``ModuleList`` is the
-containers' twin (impls/nn/container.py).
+The norms are ``impls.nn.LayerNorm`` and the stacks' layers a ``ModuleList``
+(impls/nn/normalization.py, impls/nn/container.py).
 """
 
 from __future__ import annotations
@@ -35,44 +33,15 @@ from .. import autograd as ag
 from .. import functional as F
 from .._validate import check
 from ..autograd import Tensor
-from ..functional.attention import transformer_layer_norm
 from .activation import GELU, ReLU
 from .attention import MultiheadAttention, canonical_mask, computed_in_float64
 from .container import ModuleList
+from .normalization import LayerNorm
 from .dropout import Dropout
 from .linear import Linear
 from .module import Module, Parameter, check_device, resolve_dtype
 
 __all__ = ["Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer", "TransformerDecoderLayer"]
-
-
-class LayerNorm(Module):
-    """Private stand-in for impls.nn.LayerNorm (last dimension only): swap on merge."""
-
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
-                 device=None, dtype=None):
-        super().__init__()
-        check_device(device)
-        dt = resolve_dtype(dtype)
-        shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
-        check(len(shape) == 1, ValueError, "the Transformer twins' LayerNorm normalises the last dimension only")
-        self.normalized_shape, self.eps, self.elementwise_affine = shape, eps, elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(np.ones(shape, dt))
-            if bias:
-                self.bias = Parameter(np.zeros(shape, dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-
-    def forward(self, input):
-        return transformer_layer_norm(input, self.weight, self.bias, self.eps)
-
-    def extra_repr(self):
-        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
-                f"bias={self.bias is not None}")
 
 
 def _clones(module, n):
