@@ -18,7 +18,7 @@ def case_strategy(entry, dtype: str, device: str, mode: str, layout: str = "batc
                   method: str = ""):
     """Cases for one entry: constructor kwargs, then inputs that fit them (from the
     check kind's domain), then a seed."""
-    inputs_fn = entry.inputs_for(check)
+    inputs_fn = entry.inputs_for(check, method)
 
     @st.composite
     def cases(draw):

@@ -212,11 +212,18 @@ class Entry:
     examples: tuple = ()
     invalid: tuple = ()
     methods: Mapping[str, bool] = field(default_factory=dict)
+    #: ``{method name: inputs-like function}``: what a method takes, where it is not
+    #: forward's (AdaptiveLogSoftmaxWithLoss.log_prob takes the input without a target)
+    method_inputs: Mapping[str, Callable] = field(default_factory=dict)
     adapter: Callable | None = None  # (nn, side, *args, **kwargs) -> (args, kwargs): torch-only input types
     bench: Callable | None = None  # (dtype) -> (kwargs, Inputs) at a benchmark size
     state_fn: Callable | None = None  # like default_state (same arguments), for buffers that need valid values
     gradcheck: bool = True  # twin's own backward vs finite differences
     gradcheck_adjust: Callable | None = None
+    #: ``(kwargs, dtype name) -> kwargs`` for the float64 oracle, where a constructor
+    #: default depends on the dtype (RMSNorm's eps=None is the dtype's machine epsilon:
+    #: the oracle must compute the float32 function, so it gets float32's epsilon).
+    oracle_kwargs: Callable | None = None
     max_examples_scale: float = 1.0
     notes: str = ""
 
@@ -229,6 +236,9 @@ class Entry:
                 raise ValueError(f"{where}: {e}") from None
             if not isinstance(tol, Tolerance):
                 raise ValueError(f"{where}: tolerance {key!r} must be a Tolerance with a reason")
+        stray = [m for m in self.method_inputs if m not in self.methods]
+        if stray:
+            raise ValueError(f"{where}: method_inputs for method(s) {stray} not in methods {list(self.methods)}")
         unknown = [k for k in self.domains if k not in CHECK_KINDS]
         if unknown:
             raise ValueError(f"{where}: domains for unknown check kind(s) {unknown}; kinds: {', '.join(CHECK_KINDS)}")
@@ -248,8 +258,11 @@ class Entry:
         fn = self.build_fn or (_factory_build(self.name) if self.factory_kwargs else _default_build(self.name))
         return fn(nn, dict(kwargs), factory, side)
 
-    def inputs_for(self, check: str) -> Callable:
-        """The input domain a check kind draws from (``domains`` override, else ``inputs``)."""
+    def inputs_for(self, check: str, method: str = "") -> Callable:
+        """The input domain a check kind draws from: a method's own inputs, else the
+        ``domains`` override, else ``inputs``."""
+        if method and method in self.method_inputs:
+            return self.method_inputs[method]
         return self.domains.get(check, self.inputs)
 
     def draw_state(self, torch_state, parameter_names, rng, regime: str = "init"):

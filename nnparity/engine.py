@@ -204,18 +204,23 @@ def materialize(entry, torch_module, twin, c: Call, method: str = "", device: st
     from reference import to_torch
     import torch
 
-    def torch_first():
-        torch_module.eval()
-        with torch.no_grad():
-            target(entry, torch_module, method, torch.nn, "torch")(*to_torch(copy_args(c.args), device),
-                                                                    **to_torch(copy_args(c.kwargs), device))
-
     def twin_first():
         twin.eval()
         target(entry, twin, method, nn, "twin")(*copy_args(c.args), **copy_args(c.kwargs))
 
-    run_torch(torch_first, entry.name)
+    run_torch(lambda: materialize_torch(entry, torch_module, c, method, device), entry.name)
     run_twin(twin_first, "first (materialising) call")
+
+
+def materialize_torch(entry, torch_module, c: Call, method: str = "", device: str = "cpu") -> None:
+    """torch's side of :func:`materialize` (also the float64 oracle's module)."""
+    from reference import to_torch
+    import torch
+
+    torch_module.eval()
+    with torch.no_grad():
+        target(entry, torch_module, method, torch.nn, "torch")(*to_torch(copy_args(c.args), device),
+                                                                **to_torch(copy_args(c.kwargs), device))
 
 
 def bind_case(entry, case: Case, torch_module) -> Call:
@@ -359,10 +364,14 @@ def oracle_arrays(entry, case: Case, kind: str, state: dict, draws=()) -> dict |
     import torch
 
     ocase = oracle_case(case)
-    tm = TorchModule(entry.build(torch.nn, case.kwargs, {"dtype": torch.float64, "device": "cpu"}, "torch"), "cpu", "float64")
+    # a default that depends on the dtype (RMSNorm's eps=None) keeps the case's dtype's value
+    okwargs = entry.oracle_kwargs(dict(case.kwargs), case.dtype) if entry.oracle_kwargs else case.kwargs
+    tm = TorchModule(entry.build(torch.nn, okwargs, {"dtype": torch.float64, "device": "cpu"}, "torch"), "cpu", "float64")
+    oc = bind_case(entry, ocase, tm.module)
+    if entry.lazy:
+        materialize_torch(entry, tm.module, oc, case.method)
     tm.load_state({k: (v.astype(np.float64) if is_float_array(v) else v) for k, v in state.items()})
     tm.set_mode(case.mode)
-    oc = bind_case(entry, ocase, tm.module)
 
     def checked(fn):
         with NoiseCapture(tm.module) as capture:

@@ -168,3 +168,30 @@ def test_catalog_files_never_import_impls():
             offenders += [f"{path.relative_to(ROOT)}:{node.lineno} imports {n}" for n in names
                           if n.split(".")[0] == "impls"]
     assert not offenders, "\n".join(offenders)
+
+
+@pytest.mark.slow
+def test_a_foreign_package_is_judged_through_the_contract_alone(tmp_path):
+    """The harness and the catalog reach twins only through ``--impl``: the project
+    without ``impls/``, an ``impls`` that cannot be imported first on the path, and
+    the twins under another name (a copy, so its modules import one another
+    relatively). Entries that once imported ``impls`` internals (the triplet loss's
+    distances) and composites (Sequential with Dropout, noise by module path) run."""
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    for name in ("nnparity", "properties", "reference"):
+        shutil.copytree(ROOT / name, proj / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("conftest.py", "pyproject.toml"):
+        shutil.copy(ROOT / name, proj / name)
+    shutil.copytree(ROOT / "impls", tmp_path / "otherpkg", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "blocker" / "impls").mkdir(parents=True)
+    (tmp_path / "blocker" / "impls" / "__init__.py").write_text(
+        "raise ImportError('impls imported: the harness and the catalog must reach twins only through --impl')\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NNPARITY_", "PYTEST_XDIST"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path / "blocker"), str(tmp_path)])
+    res = subprocess.run([sys.executable, "-m", "pytest", "properties", "-p", "no:xdist", "-p", "no:cacheprovider", "-q",
+                          "--impl", "otherpkg", "--hypothesis-profile=ci",
+                          "--nn", "TripletMarginWithDistanceLoss,ReLU,Sequential,Dropout,Conv2d",
+                          "-k", "not cuda and float32 and (forward or errors or api)"],
+                         cwd=proj, env=env, capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0 and " passed" in res.stdout, res.stdout[-3000:] + res.stderr[-3000:]

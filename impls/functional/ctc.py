@@ -27,9 +27,9 @@ derivative of ``nll`` with respect to ``lp`` (minus the posterior occupancy); th
 ``lp = log_softmax(u)``. So torch's gradient is NOT the derivative of its forward
 when ``log_probs`` are treated as free variables (finite differences of the loss
 give only the second term), whether or not ``log_probs`` are normalised. The twin
-returns torch's convention; ``gradcheck`` against finite differences therefore
-does not apply (tests/test_ctc_extras.py checks the twin's backward minus the
-``exp(lp)`` term against finite differences instead).
+returns torch's convention; the harness's gradcheck therefore judges the twin's
+backward minus the ``exp(lp)`` term against finite differences of the forward
+(the CTCLoss catalog entry's ``gradcheck_adjust``).
 
 Consequences of the formula, all matched: an infinite loss (input too short)
 without ``zero_infinity`` gives NaN gradients for every ``t < input_length`` of

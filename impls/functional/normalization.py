@@ -475,7 +475,7 @@ def cross_map_lrn2d(x: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.7
     ``c > pre_pad``), so it is in every window: unlike LocalResponseNorm for C > pre_pad.
 
     Backward, torch's hand-written one (not the derivative of the forward above,
-    except for few channels; docs/findings/norm.md): with r = g y / scale and
+    except for few channels; docs/torch-findings.md): with r = g y / scale and
     ipp = int(size - (size - 1) / 2),
     gx_c = g_c scale_c^-beta - 2 alpha beta / size x_c sum of r_j for j in
     [c - ipp, c + size - 1 - ipp]. For size 1 torch's backward fails (a narrow out of

@@ -31,7 +31,7 @@ torch's conventions, from its CPU kernels (torch 2.13.0; ``aten/src/ATen/native/
   NaN wins. A window with no in-bounds tap (possible with dilation, only in the
   padding) gives -inf and the index of the first tap at or past the left edge, which
   may lie outside the plane; its gradient is dropped here (torch writes it through
-  that index, out of the plane; see ``docs/findings/pooling.md``).
+  that index, out of the plane; see ``docs/torch-findings.md``).
 * **Average**: the window is clipped to the padded extent ``[-p, L + p)`` for the
   ``count_include_pad`` divisor and to ``[0, L)`` for the sum and the other divisor;
   ``divisor_override`` replaces both. Sums run in the input dtype in row-major tap

@@ -127,7 +127,7 @@ def _bags(idx: np.ndarray, offsets: np.ndarray, include_last_offset: bool):
     end of ``idx``. With ``include_last_offset`` the last offset starts no bag; it should
     equal len(idx) (CSR). When it does not, torch's result depends on the dtype and mode
     (float32 sum/mean end the last bag there, float64 and max run to the end:
-    docs/findings/norm.md); the twin runs to the end."""
+    docs/torch-findings.md); the twin runs to the end."""
     starts = offsets[:-1] if include_last_offset else offsets
     B = starts.shape[0]
     if B == 0:
@@ -156,7 +156,7 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm: float | None = 
     bag's count for mean; max: only the chosen row, per dim). With
     ``scale_grad_by_freq`` torch scales the i-th distinct index (in sorted order, the
     padding index counted) by 1 / count(sorted_indices[i]): not by its own count. That
-    is a torch bug (docs/findings/norm.md); the twin follows it. per_sample_weights get
+    is a torch bug (docs/torch-findings.md); the twin follows it. per_sample_weights get
     dot(bag cotangent, row), 0 for padding entries. ``max_norm`` renormalises the
     referenced rows in place first, invisibly to autograd.
     """

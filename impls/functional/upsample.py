@@ -35,7 +35,7 @@ input's precision ("opmath": float32 arithmetic for float32 inputs):
   min(floor(float32(real)), n - 1); taps i - 1 .. i + 2 clamped to [0, n - 1].
 
 Where torch's backward is NOT the adjoint of its forward, the twin's backward
-follows torch (docs/findings/conv.md):
+follows torch (docs/torch-findings.md):
 
 * 1-d and 3-d nearest/nearest-exact: the backward's index map (``nearest_idx``,
   above) differs from the forward's when out == n or 2n with a scale factor, or

@@ -104,7 +104,7 @@ class _BatchNorm(_NormBase):
         out, new_mean, new_var = F.batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
                                               use_batch_stats, factor, self.eps)
         # Only now, with the forward done, update state (a failed call changes nothing;
-        # torch increments num_batches_tracked before it validates: docs/findings/norm.md).
+        # torch increments num_batches_tracked before it validates: docs/torch-findings.md).
         if tracked is not None:
             self.num_batches_tracked = np.asarray(tracked, np.int64)
             if new_mean is not None:

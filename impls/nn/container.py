@@ -14,7 +14,7 @@ The operations, keys and errors are torch 2.13's, including its conventions:
 
 Where torch changes state and then raises (``ModuleList.insert`` with a negative
 index, ``ParameterDict[key] = value`` with an invalid key), the twin raises the
-same exception and changes nothing (docs/findings/models.md).
+same exception and changes nothing (docs/torch-findings.md).
 """
 
 from __future__ import annotations

@@ -16,9 +16,11 @@ import numpy as np
 from .. import functional as F
 from .._validate import check
 from . import init
+from .lazy import LazyModuleMixin, UninitializedParameter
 from .module import Module, Parameter, check_device, resolve_dtype
 
-__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+           "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -203,3 +205,80 @@ class ConvTranspose2d(_ConvTranspose):
 
 class ConvTranspose3d(_ConvTranspose):
     _D = 3
+
+
+# -- lazy convolutions (torch/nn/modules/conv.py, _LazyConvXdMixin) --------------------
+
+class _LazyConvMixin(LazyModuleMixin):
+    """``in_channels`` from the first input (dim 1 batched, dim 0 unbatched); until then
+    it is 0 (torch's repr shows it) and weight/bias are uninitialised. The first call
+    checks the input's rank and that groups divides in_channels, gives the parameters
+    their shapes and initialises them as the regular class does; then the module
+    becomes that class."""
+
+    def _lazy_init(self, out_channels, bias) -> None:
+        self.weight = UninitializedParameter(dtype=self._dtype)
+        self.out_channels = out_channels
+        if bias:
+            self.bias = UninitializedParameter(dtype=self._dtype)
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input, *args, **kwargs) -> None:
+        if not self.has_uninitialized_params():
+            return
+        D, nd = self._D, input.ndim
+        check(nd in (D + 1, D + 2), RuntimeError,
+              f"Expected {D + 1}D (unbatched) or {D + 2}D (batched) input to {type(self).__name__}, but got input of "
+              f"size: {list(input.shape)}")
+        self.in_channels = int(input.shape[1] if nd == D + 2 else input.shape[0])
+        check(self.in_channels % self.groups == 0, ValueError, "in_channels must be divisible by groups")
+        g = self.groups
+        shape = ((self.in_channels, self.out_channels // g) if self.transposed
+                 else (self.out_channels, self.in_channels // g)) + tuple(self.kernel_size)
+        self.weight.materialize(shape, dtype=self._dtype)
+        if self.bias is not None:
+            self.bias.materialize((self.out_channels,), dtype=self._dtype)
+        self.reset_parameters()
+
+
+class _LazyConv(_LazyConvMixin):
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        # as torch: the regular constructor with 0 channels and no bias, then uninitialised parameters
+        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False, padding_mode, device, dtype)
+        self._lazy_init(out_channels, bias)
+
+
+class _LazyConvTranspose(_LazyConvMixin):
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1, bias=True,
+                 dilation=1, padding_mode="zeros", device=None, dtype=None):
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False, dilation, padding_mode,
+                         device, dtype)
+        self._lazy_init(out_channels, bias)
+
+
+class LazyConv1d(_LazyConv, Conv1d):
+    cls_to_become = Conv1d
+
+
+class LazyConv2d(_LazyConv, Conv2d):
+    cls_to_become = Conv2d
+
+
+class LazyConv3d(_LazyConv, Conv3d):
+    cls_to_become = Conv3d
+
+
+class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
+    cls_to_become = ConvTranspose1d
+
+
+class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
+    cls_to_become = ConvTranspose2d
+
+
+class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
+    cls_to_become = ConvTranspose3d

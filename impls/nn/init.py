@@ -19,7 +19,7 @@ Layer defaults, one call each (torch's ``reset_parameters``):
 The array constructors :func:`uniform`, :func:`zeros`, :func:`ones` and
 :func:`fan_in_bound` predate this and remain for twins that use them.
 
-Where torch differs (docs/findings/models.md): torch's ``sparse_`` draws the zero
+Where torch differs (docs/torch-findings.md): torch's ``sparse_`` draws the zero
 positions from the global torch generator, ignoring ``generator=``; the twin draws
 everything from ``generator``.
 """

@@ -26,6 +26,7 @@ class UninitializedParameter(Parameter):
     the module's ``reset_parameters``)."""
 
     __slots__ = ()
+    uninitialized = True  # state_dict keeps the object itself (impls.nn.module)
 
     def __init__(self, requires_grad: bool = True, dtype=np.float32):
         super().__init__(np.empty(0, dtype=dtype), requires_grad=requires_grad)
@@ -40,6 +41,8 @@ class UninitializedParameter(Parameter):
 
 class UninitializedBuffer(np.ndarray):
     """A buffer without a shape yet (an empty array marked uninitialised)."""
+
+    uninitialized = True
 
     def __new__(cls, dtype=np.float32):
         return np.empty(0, dtype=dtype).view(cls)

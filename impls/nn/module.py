@@ -353,7 +353,9 @@ class Module:
         out = OrderedDict() if destination is None else destination
         for key, owner, store, name in self._state_slots():
             value = getattr(owner, store)[name]
-            out[prefix + key] = value if keep_vars else np.array(_array_of(value), copy=True)
+            # a lazy module's entry without a shape yet is itself, as in torch's state_dict
+            keep = keep_vars or getattr(value, "uninitialized", False)
+            out[prefix + key] = value if keep else np.array(_array_of(value), copy=True)
         return out
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):

@@ -141,7 +141,11 @@ def _names(pairs):
 
 
 def _layout(sd) -> list:
-    return [(k, tuple(np.shape(v)), str(np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v).dtype))
+    """(key, shape, dtype) per state entry; a lazy module's parameter or buffer that has
+    no shape yet (torch's UninitializedParameter/UninitializedBuffer, the twin's class of
+    the same name) is (key, 'uninitialized')."""
+    return [(k, "uninitialized") if type(v).__name__.startswith("Uninitialized") else
+            (k, tuple(np.shape(v)), str(np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v).dtype))
             for k, v in sd.items()]
 
 

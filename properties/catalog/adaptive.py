@@ -2,8 +2,9 @@
 
 forward(input, target) -> _ASMoutput(output, loss), a tuple output: the harness
 labels them output[0] (per-sample log-probabilities) and output[1] (the loss) and
-draws a cotangent for each. log_prob and predict are checked by
-tests/test_adaptive_methods.py.
+draws a cotangent for each. The methods log_prob(input) (differentiable) and
+predict(input) (class indices, compared exactly) are judged by the same checks
+(Entry.methods), on inputs without a target (Entry.method_inputs).
 """
 
 from __future__ import annotations
@@ -36,6 +37,16 @@ def asm_inputs(kw, dt, layout):
         lambda b: st.tuples(float_arrays(b + (n_in,), dt), class_targets(b, n_classes))).map(lambda xy: Inputs(xy))
 
 
+def asm_method_inputs(kw, dt, layout):
+    """log_prob and predict take a 2-D input only (no target; torch indexes its dim 1)."""
+    return st.integers(0, 6).flatmap(lambda n: float_arrays((n, kw["in_features"]), dt, -5.0, 5.0)).map(
+        lambda x: Inputs((x,)))
+
+
+def _x(dt, n=5, n_in=6, seed=0):
+    return Inputs((np.random.default_rng(seed).standard_normal((n, n_in)).astype(dt),))
+
+
 def _xy(dt, n=5, n_in=6, targets=None, n_classes=10, seed=0):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n, n_in)).astype(dt)
@@ -61,6 +72,10 @@ _EXAMPLES = (
     Example("all-targets-in-shortlist", "edge", _BASE, lambda dt: _xy(dt, targets=[0, 1, 2, 2, 1])),
     Example("all-targets-in-last-cluster", "edge", _BASE, lambda dt: _xy(dt, targets=[7, 8, 9, 9, 7])),
     Example("batch-of-one", "edge", _BASE, lambda dt: _xy(dt, n=1, targets=[8])),
+    Example("log_prob", "edge", _BASE, _x, method="log_prob"),
+    Example("log_prob-head_bias", "edge", _kw(head_bias=True, cutoffs=[1, 9]), _x, method="log_prob"),
+    Example("predict", "edge", _BASE, _x, method="predict"),
+    Example("predict-empty-batch", "edge", _BASE, lambda dt: _x(dt, n=0), method="predict"),
     Example("unbatched", "layout", _BASE,
             lambda dt: Inputs((normal_array(6, dt, 1), np.array(8, dtype=np.int64)))),
     Example("empty-batch-loss-is-nan", "layout", _BASE, lambda dt: _xy(dt, n=0, targets=[])),
@@ -88,6 +103,9 @@ _INVALID = (
     Invalid("input-1d-with-1d-target", _BASE, _bad_input(x=lambda dt: np.zeros(5, dt))),
     Invalid("input-2d-with-0d-target", _BASE, _bad_input(y=np.array(1))),
     Invalid("wrong-in-features", _BASE, _bad_input(x=lambda dt: np.zeros((5, 4), dt))),
+    # log_prob and predict index the input's dim 1: a 1-d input is an IndexError in torch
+    Invalid("log_prob-1d-input", _BASE, lambda dt: Inputs((np.zeros(6, dt),)), method="log_prob"),
+    Invalid("predict-1d-input", _BASE, lambda dt: Inputs((np.zeros(6, dt),)), method="predict"),
     Invalid("cutoffs-empty", _kw(cutoffs=[])),
     Invalid("cutoffs-unsorted", _kw(cutoffs=[7, 3])),
     Invalid("cutoffs-duplicate", _kw(cutoffs=[3, 3])),
@@ -116,6 +134,8 @@ ADAPTIVE = Entry(
     examples=_EXAMPLES,
     invalid=_INVALID,
     bench=_bench,
+    methods={"log_prob": True, "predict": False},
+    method_inputs={"log_prob": asm_method_inputs, "predict": asm_method_inputs},
 )
 
 ENTRIES = [ADAPTIVE]

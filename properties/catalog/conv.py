@@ -17,6 +17,8 @@ range [min, min + stride - 1], given with or without the batch and channel dims.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import math
 
 import numpy as np
@@ -322,6 +324,45 @@ CONV_TRANSPOSE3D = conv_transpose_entry(3, lambda dt: ({"in_channels": 16, "out_
                                                        Inputs((_normal((2, 16, 8, 8, 8), dt),))))
 
 ENTRIES = [CONV1D, CONV2D, CONV3D, CONV_TRANSPOSE1D, CONV_TRANSPOSE2D, CONV_TRANSPOSE3D]
+
+
+# -- lazy convolutions ---------------------------------------------------------------------
+
+def _lazy_build(name):
+    """LazyConvNd takes every argument of ConvNd but in_channels, which it infers from
+    the first input; the drawn kwargs keep in_channels, so that the inputs are drawn
+    to fit it, and this leaves it out of the constructor on both sides."""
+
+    def build(nn, kwargs, factory, side):
+        return getattr(nn, name)(**{k: v for k, v in kwargs.items() if k != "in_channels"}, **factory)
+
+    return build
+
+
+def lazy_entry(base: Entry) -> Entry:
+    """The lazy twin of a convolution entry: the same draws, examples and benchmark, a
+    first (materialising) call before the state is loaded (``Entry.lazy``), and the
+    errors that belong to the lazy path: a rank the first call cannot read in_channels
+    from, and groups not dividing the inferred in_channels."""
+    name = "Lazy" + base.name
+    D = int(base.name[-2])
+    x = lambda *shape: (lambda dt: Inputs((_normal(shape, dt),)))  # noqa: E731
+    # torch's lazy constructor passes 0 channels to the regular one, so out_channels % groups
+    # is found only by the first call's convolution (its weight or bias size check)
+    kept = {"groups=0", "same-with-stride", "bad-padding-string", "bad-padding-mode",
+            "padding_mode-not-zeros", "stride=0", "negative-padding", "integer-input"}
+    invalid = tuple(i for i in base.invalid if i.id in kept) + (
+        Invalid("first-input-rank", {"in_channels": 2, "out_channels": 2, "kernel_size": 1}, x(1, 1, 2, *(4,) * D)),
+        Invalid("out-channels-not-divisible-at-first-call", {"in_channels": 4, "out_channels": 3, "kernel_size": 1,
+                                                             "groups": 2}, x(1, 4, *(5,) * D)),
+        Invalid("groups-not-dividing-inferred-channels", {"in_channels": 3, "out_channels": 2, "kernel_size": 1,
+                                                          "groups": 2}, x(1, 3, *(4,) * D)),
+    )
+    return replace(base, name=name, lazy=True, build_fn=_lazy_build(name), invalid=invalid,
+                   notes=f"{base.name}'s entry, built lazily (in_channels from the first input). " + base.notes)
+
+
+ENTRIES += [lazy_entry(e) for e in list(ENTRIES)]
 
 
 # -- Fold / Unfold ---------------------------------------------------------------------------------

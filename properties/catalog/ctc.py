@@ -122,6 +122,9 @@ _EXAMPLES = tuple(
     Example("unnormalised-log-probs", "edge", {"reduction": "sum"}, lambda dt: _fixed(dt, normalised=False)),
     Example("lengths-as-tuples", "edge", {},
             lambda dt: Inputs(_fixed(dt).args[:2] + ((6, 5, 6), (3, 2, 3)))),
+    # values past a target's length (-1 and 99 here) are never read
+    Example("padding-past-target-length", "edge", {"reduction": "none"},
+            lambda dt: _fixed(dt, targets=((1, 2, 3), (2, 2, -1), (4, 1, 99)), tl=(3, 2, 2))),
     Example("int32-targets-and-lengths", "edge", {"reduction": "none"},
             lambda dt: Inputs(tuple(a.astype(np.int32) if a.dtype == np.int64 else a for a in _fixed(dt).args))),
     Example("unbatched", "layout", {"reduction": "none"}, _unbatched),
@@ -157,6 +160,15 @@ _INVALID = (
     Invalid("targets-rows-not-batch", {}, lambda dt: _bad(dt, targets=np.ones((2, 3), np.int64))),
     Invalid("concatenated-length-mismatch", {}, lambda dt: _bad(dt, targets=np.ones(9, np.int64))),
     Invalid("float-input-lengths", {}, lambda dt: _bad(dt, input_lengths=np.array([6.0, 5.0, 6.0]))),
+    # torch reads log_probs at a target index it never checks against C (out of bounds:
+    # undefined); the twin must refuse it
+    *(Invalid(f"target-index-{bad}", {}, (lambda b: lambda dt: _bad(dt, targets=np.array([[1, b, 3], [2, 2, 0], [4, 1, 1]])))(bad),
+              torch_undefined="an out-of-range target index is read out of bounds", expect="RuntimeError")
+      for bad in (5, 17, -1)),
+    *(Invalid(f"concatenated-target-index-{bad}", {},
+              (lambda b: lambda dt: _bad(dt, targets=np.array([1, b, 3, 2, 2, 4, 1, 1])))(bad),
+              torch_undefined="an out-of-range target index is read out of bounds", expect="RuntimeError")
+      for bad in (5, -1)),
     Invalid("python-int-lengths", {}, lambda dt: _bad(dt, input_lengths=6, target_lengths=3)),
 )
 
@@ -169,6 +181,51 @@ def _bench(dt):
     return {}, Inputs((lp, targets, np.full(N, T, np.int64), rng.integers(5, S + 1, N).astype(np.int64)))
 
 
+def _targets_per_sample(targets, tl) -> list:
+    targets = np.asarray(targets)
+    if targets.ndim == 2:
+        return [targets[n, :tl[n]] for n in range(len(tl))]
+    ends = np.cumsum(tl)
+    return [targets[e - t:e] for e, t in zip(ends, tl)] if len(tl) > 1 else [targets[:tl[0]]]
+
+
+def ctc_derivative_part(case, input_grads, param_grads, cotangents):
+    """gradcheck for CTCLoss: torch's gradient with respect to log_probs is
+    factor_n (exp(lp) - occupancy) on the frames t < input_length_n (ATen
+    ctc_loss_backward: the gradient with respect to the logits of a log_softmax),
+    while the derivative of the forward is -factor_n occupancy. So finite
+    differences of the forward judge the twin's gradient minus factor_n exp(lp) on
+    those frames. factor_n is the cotangent reaching sample n: v_n ('none'), v
+    ('sum'), v / (N max(target_length_n, 1)) ('mean'). A sample whose loss is
+    infinite (its input too short for its target and the blanks its repeated labels
+    need) gets no such term with zero_infinity (torch zeroes its gradient) and a NaN
+    gradient without it (not judged: not finite)."""
+    lp, targets, il, tl = case.args[:4]
+    batched = np.ndim(lp) == 3
+    lp3 = lp if batched else lp[:, None, :]
+    il = np.atleast_1d(np.asarray(il, dtype=np.int64))
+    tl = np.atleast_1d(np.asarray(tl, dtype=np.int64))
+    N = lp3.shape[1]
+    v = np.asarray(cotangents[0], dtype=np.float64)
+    reduction = case.kwargs.get("reduction", "mean")
+    if reduction == "none":
+        factor = np.broadcast_to(v, (N,)).astype(np.float64)
+    elif reduction == "sum":
+        factor = np.full(N, float(v))
+    else:
+        factor = float(v) / (N * np.maximum(tl, 1))
+    per_sample = _targets_per_sample(targets, tl) if batched else [np.asarray(targets)[:int(tl[0])]]
+    needed = np.array([len(t) + int(np.sum(t[1:] == t[:-1])) for t in per_sample])
+    finite = il >= needed
+    if case.kwargs.get("zero_infinity", False):
+        factor = np.where(finite, factor, 0.0)
+    active = (np.arange(lp3.shape[0])[:, None] < il[None, :])[:, :, None]
+    term = np.where(active, np.exp(lp3.astype(np.float64)) * factor[None, :, None], 0.0)
+    g = np.asarray(input_grads[0])
+    adjusted = (g.astype(np.float64) - (term if batched else term[:, 0, :])).astype(g.dtype)
+    return (adjusted,) + tuple(input_grads[1:]), param_grads
+
+
 CTC_LOSS = Entry(
     name="CTCLoss",
     kwargs=ctc_kwargs(),
@@ -178,14 +235,11 @@ CTC_LOSS = Entry(
     invalid=_INVALID,
     bench=_bench,
     # torch's gradient is exp(lp) - occupancy (the gradient w.r.t. the logits of a
-    # log_softmax), not the derivative of the loss w.r.t. log_probs, so central
-    # differences of the forward cannot match it by design (see impls/functional/ctc.py).
-    # tests/test_ctc_extras.py checks the twin's backward minus exp(lp) against
-    # finite differences instead.
-    gradcheck=False,
-    notes="gradcheck n/a: torch's CTC gradient is w.r.t. the logits of log_softmax (exp(lp) - occupancy), "
-          "not the derivative of the forward; tests/test_ctc_extras.py checks the twin's derivative part "
-          "against finite differences.",
+    # log_softmax), not the derivative of the loss w.r.t. log_probs (see
+    # impls/functional/ctc.py): gradcheck judges the twin's gradient minus the exp(lp) part.
+    gradcheck_adjust=ctc_derivative_part,
+    notes="gradcheck judges the derivative part of the twin's gradient: torch's CTC gradient is w.r.t. the "
+          "logits of log_softmax (exp(lp) - occupancy); the exp(lp) term is subtracted first.",
 )
 
 ENTRIES = [CTC_LOSS]

@@ -94,7 +94,7 @@ def _padding(kw):
 def _embedding_kwargs():
     """``pretrained`` is drawn False only (from_pretrained(freeze=False)): a frozen weight
     has no gradient, and gradcheck, which cannot tell, would judge its zeros against finite
-    differences (harness needs, docs/findings/norm.md). freeze=True is in the fixed examples
+    differences (harness needs, docs/torch-findings.md). freeze=True is in the fixed examples
     (forward and gradients)."""
     return _with_sizes({"max_norm": _MAX_NORM, "norm_type": _NORM_TYPE, "scale_grad_by_freq": st.booleans(),
                         "pretrained": st.just(False)})
@@ -188,7 +188,7 @@ def _bag_args(kw, dt, idx_values, two_d, lengths, with_weights, weights):
         offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
         if kw.get("include_last_offset"):
             # The documented domain: the last offset is len(input). Any other value gives
-            # dtype- and mode-dependent results in torch (docs/findings/norm.md).
+            # dtype- and mode-dependent results in torch (docs/torch-findings.md).
             offsets = np.append(offsets, idx.size)
     args = (idx,) if two_d else (idx, offsets)
     if with_weights:

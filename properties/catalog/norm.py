@@ -205,7 +205,7 @@ def _instance_examples(spatial):
         Example("large-mean-instance", "edge", {"num_features": 2, "affine": True},
                 lambda dt: _one(_normal(shape, dt, 9, loc=-3e3))),
         Example("empty-batch", "layout", {"num_features": 2}, lambda dt: _one(np.zeros((0,) + shape[1:], dt))),
-        # torch: the running statistics become the mean over an empty batch, NaN (docs/findings/norm.md)
+        # torch: the running statistics become the mean over an empty batch, NaN (docs/torch-findings.md)
         Example("empty-batch-tracked-train", "layout", {"num_features": 2, "track_running_stats": True},
                 lambda dt: _one(np.zeros((0,) + shape[1:], dt))),
         Example("empty-batch-tracked-eval", "layout", {"num_features": 2, "track_running_stats": True},
@@ -321,8 +321,17 @@ def _rms_gradcheck_inputs(kw, dt, layout):
         lambda inp: _one(np.where(np.abs(inp.args[0]) < 0.5, 0.5 + np.abs(inp.args[0]), inp.args[0]).astype(dt)))
 
 
+def _rms_oracle_kwargs(kwargs, dtype):
+    """eps=None means the machine epsilon of the input's dtype (torch.nn.functional.rms_norm):
+    the float64 oracle of a float32 case computes the float32 function, with float32's epsilon."""
+    if kwargs.get("eps") is None:
+        return {**kwargs, "eps": float(np.finfo(dtype).eps)}
+    return kwargs
+
+
 RMSNORM = Entry(
     name="RMSNorm", kwargs=_rms_kwargs(), inputs=_trailing_inputs(st.just(0.0)), domains={"gradcheck": _rms_gradcheck_inputs},
+    oracle_kwargs=_rms_oracle_kwargs,
     factory_kwargs=True,
     layouts=("batched", "unbatched", "empty"),
     examples=(
@@ -471,7 +480,7 @@ def _crossmap_gradcheck_inputs(kw, dt, layout):
 CROSS_MAP_LRN2D = Entry(
     name="CrossMapLRN2d",
     # size 1: torch's forward works but its backward fails (RuntimeError from a narrow), and the
-    # checks run forward and gradients together; see docs/findings/norm.md.
+    # checks run forward and gradients together; see docs/torch-findings.md.
     kwargs=_lrn_kwargs(st.integers(2, 6)), inputs=_lrn_inputs((4,), max_channels=7),
     domains={"gradcheck": _crossmap_gradcheck_inputs}, layouts=("batched", "empty"),
     examples=_lrn_examples("CrossMapLRN2d", (2, 3, 4, 5, 6)),

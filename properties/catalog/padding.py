@@ -5,7 +5,7 @@ crop) and positive ones up to each mode's limit. Inputs are drawn just large
 enough: reflect needs every pad below the size, circular wraps at most once
 around what the negative pads leave, and the output keeps at least one element
 per dim (empty output dims are fixed examples, for the modes where torch
-handles them, see ``docs/findings/conv.md``). Special values: NaN, +-inf and
+handles them, see ``docs/torch-findings.md``). Special values: NaN, +-inf and
 -0.0 are copied to every position that reads them, and ConstantPad's ``value``
 may itself be NaN, inf or -0.0.
 """
@@ -108,7 +108,7 @@ def padding_entry(kind: str, D: int) -> Entry:
     ]
     if D > 1 and mode != "circular" and not (mode == "reflect" and D == 3):
         # One output dim empty, the others not: ATen accepts it (every mode here). Not for
-        # ReflectionPad3d: its backward then returns uninitialised memory (docs/findings/conv.md).
+        # ReflectionPad3d: its backward then returns uninitialised memory (docs/torch-findings.md).
         examples.append(Example("one-output-dim-empty", "edge", kw((0, 0) * (D - 1) + (-2, -2)), x(1, 2, *(n,) * D)))
     spk, spmake = _special(D, 1 if mode != "constant" else 2, value=(NAN if constant else None))
     examples.append(Example("special", "special", spk, spmake))

@@ -21,7 +21,6 @@ OUT_OF_SCOPE = {
 }
 
 _NOT_YET_NAMES = """
-LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d
 """
 
 

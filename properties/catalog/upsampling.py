@@ -86,7 +86,7 @@ def upsample_inputs(kw, dt, layout, spatial_filter=None):
 
 def _backward_is_adjoint(kw, spatial) -> bool:
     """False where torch 2.13's backward is not the adjoint of its forward (the twin follows
-    torch; docs/findings/conv.md): 1-d/3-d nearest with a scale factor reaching the kernel
+    torch; docs/torch-findings.md): 1-d/3-d nearest with a scale factor reaching the kernel
     and an output of n or 2n elements in some dim (the backward's nearest_idx shortcuts);
     bicubic with a scale factor reaching the kernel and every dim the same size (the
     backward's 'same size, just copy')."""
@@ -235,7 +235,7 @@ PIXEL_SHUFFLE = Entry(
     name="PixelShuffle", kwargs=st.fixed_dictionaries({"upscale_factor": st.integers(1, 3)}),
     inputs=_rearrange_inputs(lambda kw, c, h, w: (c * kw["upscale_factor"] ** 2, h, w)),
     # No 'empty' layout: torch 2.13's backward of pixel_shuffle/pixel_unshuffle raises on an empty
-    # batch ("PixelShuffleBackward0 returned an invalid gradient"), docs/findings/conv.md.
+    # batch ("PixelShuffleBackward0 returned an invalid gradient"), docs/torch-findings.md.
     layouts=("batched", "unbatched"),
     examples=(Example("special", "special", {"upscale_factor": 2}, _special_rearrange((1, 4, 2, 3))),
               Example("integer-input", "edge", {"upscale_factor": 2}, _int_input((2, 8, 2, 2)), checks=("forward",),
