@@ -4,7 +4,7 @@ torch draws its noise inside ATen (dropout's ``bernoulli_``, RReLU's
 ``rrelu_with_noise``, FractionalMaxPool's ``rand``), also inside modules that are
 not random submodules of their own (an RNN's dropout between layers,
 MultiheadAttention's dropout on its weights). A ``TorchDispatchMode`` sees every
-ATen op, and forward hooks on every submodule tell which module is running, so
+ATen op, and torch's global module hooks tell which module of the tree is running, so
 each draw is recorded with the path of the innermost module running it (``''`` for
 the root, ``'0.dropout1'``, ``'self_attn'``). What the twin needs from them is the
 catalog's business (``Entry.noise``, one adapter per random class).
@@ -69,21 +69,34 @@ class _Recorder(TorchDispatchMode):
 
 
 class NoiseCapture:
-    """``with NoiseCapture(module) as cap: module(...)`` records ``cap.draws``."""
+    """``with NoiseCapture(module) as cap: module(...)`` records ``cap.draws``.
+
+    The module stack is kept with torch's *global* module hooks, filtered to the
+    modules of this tree: hooks registered on the modules themselves would switch
+    torch's fast paths off (TransformerEncoderLayer's eval fast path, and with it
+    TransformerEncoder's nested-tensor path, is not taken when "forward pre-/hooks
+    are attached to the module"), so torch would not run as it runs for its users."""
 
     def __init__(self, module: torch.nn.Module):
         self.module, self.draws, self.stack, self._hooks = module, [], [""], []
 
-    def _enter(self, name):
-        self.stack.append(name)  # returns None: a pre-hook's return value would replace the inputs
-
-    def _leave(self):
-        self.stack.pop()  # returns None: a forward hook's return value would replace the output
-
     def __enter__(self):
-        for name, sub in self.module.named_modules():
-            self._hooks.append(sub.register_forward_pre_hook(lambda m, a, name=name: self._enter(name)))
-            self._hooks.append(sub.register_forward_hook(lambda m, a, o: self._leave(), always_call=True))
+        paths = {id(sub): name for name, sub in self.module.named_modules()}
+        entered = []  # per call of a module of this tree: pushed or not, so the post-hook pops in step
+
+        def enter(m, args):
+            name = paths.get(id(m))
+            entered.append(name is not None)
+            if name is not None:
+                self.stack.append(name)  # returns None: a pre-hook's return value would replace the inputs
+
+        def leave(m, args, out):
+            if entered and entered.pop():
+                self.stack.pop()  # returns None: a forward hook's return value would replace the output
+
+        hooks = torch.nn.modules.module
+        self._hooks.append(hooks.register_module_forward_pre_hook(enter))
+        self._hooks.append(hooks.register_module_forward_hook(leave, always_call=True))
         self._mode = _Recorder(self)
         self._mode.__enter__()
         return self

@@ -101,6 +101,8 @@ def to_torch(x, device: str, requires_grad: bool = False):
 def to_numpy(x):
     if isinstance(x, torch.Tensor):
         return x.detach().cpu().resolve_conj().resolve_neg().numpy().copy()
+    if isinstance(x, torch.nn.utils.rnn.PackedSequence):  # its constructor wants tensors: a plain tuple of fields
+        return tuple(to_numpy(v) for v in x)
     if isinstance(x, tuple) and hasattr(x, "_fields"):
         return type(x)(*(to_numpy(v) for v in x))
     if isinstance(x, (tuple, list)):

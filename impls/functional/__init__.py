@@ -17,3 +17,5 @@ from .padding import *  # noqa: F401,F403
 from .shuffle import *  # noqa: F401,F403
 from .upsample import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .rnn import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403

@@ -26,3 +26,7 @@ from .pixelshuffle import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .rnn import *  # noqa: F401,F403
+from . import utils  # noqa: F401
+from .attention import *  # noqa: F401,F403
+from .transformer import *  # noqa: F401,F403

@@ -54,7 +54,12 @@ def _params_of(cls):
 
 def signature_problems(torch_cls, twin_cls) -> list[str]:
     def describe(p):
-        default = "<required>" if p.default is inspect.Parameter.empty else repr(p.default)
+        if p.default is inspect.Parameter.empty:
+            default = "<required>"
+        elif inspect.isfunction(p.default):  # a function default (activation=F.relu): by name, not address
+            default = f"<function {p.default.__name__}>"
+        else:
+            default = repr(p.default)
         return (p.name, p.kind.name, default)
 
     theirs, ours = [describe(p) for p in _params_of(torch_cls)], [describe(p) for p in _params_of(twin_cls)]

@@ -16,7 +16,7 @@ from nnparity.catalog import Entry
 from .scope import NOT_YET, OUT_OF_SCOPE  # noqa: F401
 
 FAMILIES = ("core", "activations", "adaptive", "losses", "classification", "ctc", "conv", "padding", "upsampling", "pooling",
-            "norm", "dropout", "embedding", "distance", "simple", "lazy", "models")
+            "norm", "dropout", "embedding", "distance", "simple", "lazy", "rnn", "attention", "models")
 
 
 def _load() -> dict[str, Entry]:

@@ -16,8 +16,6 @@ OUT_OF_SCOPE = {
 }
 
 _NOT_YET_NAMES = """
-GRU GRUCell LSTM LSTMCell MultiheadAttention RNN RNNCell Transformer TransformerDecoder
-TransformerDecoderLayer TransformerEncoder TransformerEncoderLayer
 """
 
 
