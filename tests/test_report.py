@@ -4,6 +4,7 @@ the suite against a deliberately broken package (tests/fixtures/brokenrelu)."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import subprocess
@@ -217,6 +218,8 @@ def test_twin_exception_is_a_discrepancy_with_the_shrunk_case(tmp_path):
     data = build_report(records, tmp_path / "out", meta={"impl_path": str(FIXTURES)})
     [item] = data["discrepancies"]
     assert item["verdict"] == "fail" and "raised ValueError" in item["message"]
-    assert "float32[4]" in item["case_text"]  # shrunk to the smallest input that raises
+    # shrunk to the smallest input that raises: 4 elements (float32[4] or float32[2, 2]: equally small)
+    shape = re.search(r"inputs float32\[([0-9, ]*)\]", item["case_text"])
+    assert shape and math.prod(int(n) for n in shape.group(1).split(",")) == 4, item["case_text"]
     res = _run(str(tmp_path / "out" / item["repro"]), cwd=tmp_path)
     assert res.returncode == 1 and "ValueError" in res.stdout + res.stderr, res.stdout + res.stderr
