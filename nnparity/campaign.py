@@ -172,8 +172,20 @@ class _Display:
         return False
 
 
+#: Set by the signal handler. The KeyboardInterrupt it raises can land where Python
+#: swallows exceptions (a gc callback of Hypothesis's: "Exception ignored in ..."), so the
+#: campaign also checks this flag between slices and stops there.
+_STOP: dict = {"signal": None}
+
+
 def _interrupt(signum, frame):
+    _STOP["signal"] = signal.Signals(signum).name
     raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+
+def _check_stop() -> None:
+    if _STOP["signal"]:
+        raise KeyboardInterrupt(f"signal {_STOP['signal']}")
 
 
 class Campaign:
@@ -332,6 +344,7 @@ class Campaign:
                         self.ended = "budget spent"
                         return
                     self._run_slice(unit, n)
+                    _check_stop()
                     self._write_meta("running")
                     display.update()
                 self.round_done += 1
@@ -393,7 +406,9 @@ class Campaign:
               f"{_hms(self.budget)}" + (f", shard {self.shard}" if self.shard else "") + f" -> {self.out}/",
               file=sys.stderr)
         interrupted = None
+        _STOP["signal"] = None
         previous = signal.signal(signal.SIGTERM, _interrupt)
+        previous_int = signal.signal(signal.SIGINT, _interrupt)
         try:
             with _Display(self, self.live) as display:
                 self._loop(display)
@@ -404,6 +419,7 @@ class Campaign:
                            f"{_hms(self.budget)} budget, {self.slices} slices recorded{slice_note}")
         finally:
             signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGINT, previous_int)
         self.ended = self.ended or ("interrupted" if interrupted else "budget spent")
         self._write_meta("interrupted" if interrupted else "finished", interrupted)
         allowlist = PROJECT_ROOT / "allowlist.toml"

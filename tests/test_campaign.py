@@ -107,8 +107,9 @@ def _fuzz(tmp_path, *args, db, wait=True, timeout=600):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]), "NNPARITY_EXAMPLE_DB": str(db)}
     env.pop("PYTEST_XDIST_WORKER", None)
     cmd = [sys.executable, "-m", "nnparity", "fuzz", *args]
-    if not wait:
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if not wait:  # output to files, not pipes: a pipe nobody reads while the test waits fills up and blocks the child
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(tmp_path / "fuzz.out", "w"),
+                                stderr=open(tmp_path / "fuzz.err", "w"), text=True)
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -156,15 +157,16 @@ def test_ctrl_c_ends_with_a_partial_report(tmp_path):
                         break
                 except (ValueError, KeyError):
                     pass
-            assert proc.poll() is None, proc.communicate()[1][-3000:]
+            assert proc.poll() is None, (tmp_path / "fuzz.err").read_text()[-3000:]
             time.sleep(0.5)
         else:
             pytest.fail("no slice recorded within 5 minutes")
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=300)
+        proc.wait(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()
+    err = (tmp_path / "fuzz.err").read_text()
     assert proc.returncode == 130, err[-3000:]
     meta = json.loads(meta_path.read_text())
     assert meta["state"] == "interrupted" and meta["interrupted"].startswith("PARTIAL CAMPAIGN")

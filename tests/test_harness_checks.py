@@ -221,7 +221,7 @@ def test_errors_applies_the_invalid_cases_mode(tmp_path):
 
 
 def test_stale_scope_placements_fail():
-    base = Catalog({"ReLU": object()}, {"Module": "abstract"}, {}, "test")
+    base = Catalog({"ReLU": types.SimpleNamespace(torch_class=True)}, {"Module": "abstract"}, {}, "test")
     stale = base._replace(not_yet={"ReLU": "not yet"})
     assert any("stale" in p for p in coverage.problems(stale))
     assert not any("stale" in p for p in coverage.problems(base))

@@ -71,7 +71,7 @@ def _collect(*args) -> list[str]:
 
 
 def _class_of(test_id: str) -> str | None:
-    m = re.search(r"^properties/.*\[([A-Za-z0-9_]+)", test_id)
+    m = re.search(r"^properties/.*\[([A-Za-z0-9_.]+)", test_id)  # models.LeNet, torch.nn.init
     return m.group(1) if m else None
 
 
