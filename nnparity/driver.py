@@ -208,8 +208,10 @@ class Harness:
                 # The twin raised: a discrepancy, with the shrunk case (Hypothesis runs the minimal failing
                 # example last). Anything else (torch rejected a drawn case, a harness bug): an error.
                 verdict = "fail" if _is_discrepancy(e) else "error"
-                self.record(entry, check, case_like, verdict, case=tracker.current, blob=blob,
-                            message=f"{headline(entry.name, check)}: {type(e).__name__}: {e}", **common)
+                message = f"{headline(entry.name, check)}: {type(e).__name__}: {e}"
+                self.record(entry, check, case_like, verdict, case=tracker.current, blob=blob, message=message, **common)
+                if verdict == "fail":  # the test's failure names the class and check, as a comparison's does
+                    raise Discrepancy(f"{message}\n  rerun: pytest '{self.test_id}'") from e
             raise
         common["examples"] = tracker.examples
         never = sorted(tracker.seen - tracker.judged)

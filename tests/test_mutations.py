@@ -67,7 +67,8 @@ def test_injected_bug_turns_the_suite_red(mutation, tmp_path):
     source = target.read_text()
     assert source.count(mutation.old) == 1, f"mutation {mutation.id}: target line not found exactly once in impls/{mutation.path}"
     target.write_text(source.replace(mutation.old, mutation.new))
-    result = run_suite(*mutation.tests, "--impl", "impls_mutant", "--nn", mutation.cls, pythonpath=[tmp_path])
+    # -x: the first failing test is the evidence; the rest would only shrink the same bug again
+    result = run_suite(*mutation.tests, "-x", "--impl", "impls_mutant", "--nn", mutation.cls, pythonpath=[tmp_path])
     out = result.stdout + result.stderr
     assert result.returncode == 1, f"the suite did not fail on mutation {mutation.id}:\n{out[-3000:]}"
     assert mutation.expect in out, f"mutation {mutation.id}: failure does not mention {mutation.expect!r}:\n{out[-3000:]}"
