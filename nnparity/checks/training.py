@@ -34,7 +34,8 @@ import pytest
 
 from ..cases import case_strategy
 from ..compare import Comparison, Tolerance, compare
-from ..engine import NotImplementedByImpl, Pair, TwinRaised, bind_case, copy_args, rng_for, run_twin
+from ..engine import (NotImplementedByImpl, Pair, TwinRaised, bind_case, copy_args, materialize_torch, oracle_case,
+                      rng_for, run_twin)
 from ..noise import inject
 from ..vocab import DTYPES
 
@@ -230,6 +231,8 @@ class _Oracle:
 
         tm = TorchModule(entry.build(torch.nn, case.kwargs, {"dtype": torch.float64, "device": "cpu"}, "torch"), "cpu",
                          "float64")
+        if entry.lazy:  # its shapes from a first call, as the Pair's modules (then the drawn state)
+            materialize_torch(entry, tm.module, bind_case(entry, oracle_case(case), tm.module))
         tm.load_state({k: (v.astype(np.float64) if np.issubdtype(np.asarray(v).dtype, np.floating) else v)
                        for k, v in state.items()})
         tm.set_mode("train")
