@@ -49,13 +49,15 @@ CLASSES = {
 def classify(rec, passed_gradients: set) -> tuple[str, str]:
     """(class, why) for one failing record; ``passed_gradients`` holds the
     (entry, dtype, device, mode) whose gradients check passed in the same seed."""
-    if rec.verdict in ("error", "not-judged") or rec.problem:
+    if rec.verdict in ("error", "not-judged"):  # a harness error, a strategy too narrow, a check that judged nothing
         return "harness", f"verdict {rec.verdict}" + (f": {rec.problem}" if rec.problem else "")
     if rec.reference == "finite differences":
         if (rec.entry, rec.dtype, rec.device, rec.mode) in passed_gradients:
             return "harness", ("suspected false alarm: finite differences disagree with a twin whose gradients "
                                "agree with torch's autograd here")
         return "twin", "the twin's backward disagrees with finite differences (and with torch's, or unchecked)"
+    if rec.problem:  # a structural mismatch (api, errors, NaN pattern, shape): no oracle decides it
+        return "twin", rec.problem
     blame = rec.blame or ""
     if blame.startswith("torch is further"):
         return "torch", blame

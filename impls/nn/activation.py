@@ -330,6 +330,11 @@ class PReLU(Module):
         super().__init__()
         check_device(device)
         dt = resolve_dtype(dtype)
+        # torch sizes the weight with it (torch.empty(num_parameters)): anything but an integer is a TypeError
+        check(isinstance(num_parameters, (int, np.integer)) and not isinstance(num_parameters, bool), TypeError,
+              f"PReLU: num_parameters must be an int, got {type(num_parameters).__name__}")
+        check(num_parameters >= 0, RuntimeError,
+              f"Trying to create tensor with negative dimension {num_parameters}: [{num_parameters}]")
         self.num_parameters = num_parameters
         self.init = init
         # torch fills the weight with init (Tensor.fill_): anything but a real number is a TypeError there
