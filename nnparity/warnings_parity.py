@@ -45,10 +45,20 @@ ONCE_PER_PROCESS = (
     "Using padding='same' with even kernel lengths and odd dilation",
 )
 
+#: torch's notices about its own backend choice, not about the user's input: warned
+#: once per process (TORCH_WARN_ONCE), so whether a case hears it depends on the cases
+#: before it, and a twin (which has no oneDNN) cannot match it. Not judged.
+TORCH_BACKEND_NOTICES = (
+    "LSTM with projections is not supported with oneDNN",  # torch 2.13, CPU float32 LSTM(proj_size > 0)
+    # TransformerEncoder's eval path over nested tensors (torch builds them internally)
+    "The PyTorch API of nested tensors is in prototype stage",
+)
 
 
 def _once(message: str) -> bool:
-    return message.startswith(ONCE_PER_PROCESS)
+    """A torch warning given once per process: left out of the per-case matching
+    (ONCE_PER_PROCESS is judged in fresh processes; backend notices not at all)."""
+    return message.startswith(ONCE_PER_PROCESS + TORCH_BACKEND_NOTICES)
 
 
 #: The label warning parity is judged under (beside ``output``, ``grad input``, ...).
@@ -93,21 +103,9 @@ class Ears:
                                      if not _once(str(w.message))]
 
 
-#: torch's notices about its own backend choice, not about the user's input: warned
-#: once per process (TORCH_WARN_ONCE), so whether a case hears it depends on the cases
-#: before it, and a twin (which has no oneDNN) cannot match it. Not judged.
-TORCH_BACKEND_NOTICES = (
-    "LSTM with projections is not supported with oneDNN",  # torch 2.13, CPU float32 LSTM(proj_size > 0)
-    # TransformerEncoder's eval path over nested tensors (torch builds them internally)
-    "The PyTorch API of nested tensors is in prototype stage",
-)
-
-
 def _distinct(heard) -> list[Heard]:
     out, seen = [], set()
     for h in heard or ():
-        if h.message.startswith(TORCH_BACKEND_NOTICES):
-            continue
         if (h.category, h.message) not in seen:
             seen.add((h.category, h.message))
             out.append(h)
