@@ -201,8 +201,6 @@ def materialize(entry, torch_module, twin, c: Call, method: str = "", device: st
     """A lazy module's first call (in eval mode, without gradients) infers its
     parameters' shapes, on both sides; the drawn state is loaded after it, and the
     state layout comparison then checks the inferred shapes against torch's."""
-    from reference import to_torch
-    import torch
 
     def twin_first():
         twin.eval()
@@ -352,6 +350,24 @@ def oracle_case(case: Case) -> Case:
     return replace(case, args=_upcast(case.args), fkwargs=_upcast(case.fkwargs), dtype="float64", device="cpu")
 
 
+def oracle_module(entry, case: Case, state: dict, mode: str | None = None):
+    """torch in float64 for the float64 oracle: built from the case's kwargs (a default
+    that depends on the dtype, RMSNorm's eps=None, keeps the case dtype's value),
+    materialised if lazy, holding the upcast state, in ``mode`` (default the case's).
+    Returns (TorchModule, the upcast case's Call)."""
+    from reference import TorchModule
+    import torch
+
+    okwargs = entry.oracle_kwargs(dict(case.kwargs), case.dtype) if entry.oracle_kwargs else case.kwargs
+    tm = TorchModule(entry.build(torch.nn, okwargs, {"dtype": torch.float64, "device": "cpu"}, "torch"), "cpu", "float64")
+    oc = bind_case(entry, oracle_case(case), tm.module)
+    if entry.lazy:
+        materialize_torch(entry, tm.module, oc, case.method)
+    tm.load_state({k: (v.astype(np.float64) if is_float_array(v) else v) for k, v in state.items()})
+    tm.set_mode(mode or case.mode)
+    return tm, oc
+
+
 def oracle_arrays(entry, case: Case, kind: str, state: dict, draws=()) -> dict | None:
     """torch in float64 on the upcast case (same state, same cotangent, same noise
     seed), labelled like the check's arrays. None where no oracle applies (the case
@@ -359,19 +375,10 @@ def oracle_arrays(entry, case: Case, kind: str, state: dict, draws=()) -> dict |
     other noise than the float32 run (``draws``): the caller records that."""
     if case.dtype == "float64":
         return None
-    from reference import TorchModule
     from reference.noise import NoiseCapture
     import torch
 
-    ocase = oracle_case(case)
-    # a default that depends on the dtype (RMSNorm's eps=None) keeps the case's dtype's value
-    okwargs = entry.oracle_kwargs(dict(case.kwargs), case.dtype) if entry.oracle_kwargs else case.kwargs
-    tm = TorchModule(entry.build(torch.nn, okwargs, {"dtype": torch.float64, "device": "cpu"}, "torch"), "cpu", "float64")
-    oc = bind_case(entry, ocase, tm.module)
-    if entry.lazy:
-        materialize_torch(entry, tm.module, oc, case.method)
-    tm.load_state({k: (v.astype(np.float64) if is_float_array(v) else v) for k, v in state.items()})
-    tm.set_mode(case.mode)
+    tm, oc = oracle_module(entry, case, state)
 
     def checked(fn):
         with NoiseCapture(tm.module) as capture:

@@ -34,8 +34,8 @@ import pytest
 
 from ..cases import case_strategy
 from ..compare import Comparison, Tolerance, compare
-from ..engine import (NotImplementedByImpl, Pair, TwinRaised, bind_case, copy_args, materialize_torch, oracle_case,
-                      rng_for, run_twin)
+from ..engine import (NotImplementedByImpl, Pair, TwinRaised, bind_case, copy_args, oracle_module, rng_for,
+                      run_twin)
 from ..noise import inject
 from ..vocab import DTYPES
 
@@ -227,15 +227,7 @@ class _Oracle:
     def __init__(self, entry, case, state):
         import torch
 
-        from reference import TorchModule
-
-        tm = TorchModule(entry.build(torch.nn, case.kwargs, {"dtype": torch.float64, "device": "cpu"}, "torch"), "cpu",
-                         "float64")
-        if entry.lazy:  # its shapes from a first call, as the Pair's modules (then the drawn state)
-            materialize_torch(entry, tm.module, bind_case(entry, oracle_case(case), tm.module))
-        tm.load_state({k: (v.astype(np.float64) if np.issubdtype(np.asarray(v).dtype, np.floating) else v)
-                       for k, v in state.items()})
-        tm.set_mode("train")
+        tm, _ = oracle_module(entry, case, state, mode="train")
         self.module = tm.module
         self.has_params = bool(list(self.module.parameters()))
         self.opt = torch.optim.SGD(self.module.parameters(), lr=LR, momentum=MOMENTUM) if self.has_params else None
